@@ -18,3 +18,12 @@ pub mod incident;
 pub mod plan;
 pub mod scenario;
 pub mod validate;
+
+pub use plan::{
+    FacilityUnload, Plan, PlannedBreak, Route, Stop, Totals, Trip, Unserved, UnservedReason,
+};
+pub use scenario::{
+    Bin, BreakRule, CollectionPoint, Demand, Depot, Facility, FacilityKind, Scenario, TimeWindow,
+    Vehicle, VehicleSize,
+};
+pub use validate::{Problem, ValidationReport};
