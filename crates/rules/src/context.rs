@@ -1,0 +1,420 @@
+//! What the rules judge events against: the published plan and the master data of the
+//! day, flattened into lookups. Built once by the application core per published plan
+//! (and rebuilt on a re-plan); the engine only reads it.
+
+use crate::geo;
+use serde::{Deserialize, Serialize};
+use sortfleet_model::{
+    BinId, DistrictId, FacilityId, Kilograms, LatLon, Metres, PointId, Stream, VehicleId,
+};
+use std::collections::BTreeMap;
+
+/// Bad master data handed to the context; names the offending item and field.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ContextError {
+    /// A position is not a finite WGS84 coordinate.
+    #[error("{what} `{id}`: field `{field}` is not a valid WGS84 position")]
+    BadPosition {
+        /// Kind of item (vehicle, facility, point).
+        what: &'static str,
+        /// The item's id.
+        id: String,
+        /// The field holding the position.
+        field: &'static str,
+    },
+    /// A distance or mass that must not be negative is.
+    #[error("{what} `{id}`: field `{field}` must not be negative")]
+    Negative {
+        /// Kind of item.
+        what: &'static str,
+        /// The item's id.
+        id: String,
+        /// The offending field.
+        field: &'static str,
+    },
+}
+
+/// Tunable limits of the rules. Distances in metres, durations in milliseconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Thresholds {
+    /// Farther than this from every corridor polyline counts as off the route.
+    pub corridor_m: f64,
+    /// How long a truck may stay off its corridor before `ROUTE_DEVIATION` fires.
+    pub deviation_ms: i64,
+    /// Radius around a collection point within which the truck counts as stopped there.
+    pub stop_radius_m: f64,
+    /// How long the truck must stay near another stream's point to count as a stop.
+    pub stop_dwell_ms: i64,
+    /// Relative mass tolerance of `MASS_BALANCE`, percent of the reference weight.
+    pub mass_tolerance_pct: u32,
+    /// Absolute floor of the mass tolerance (scales and demand estimates are coarse).
+    pub mass_tolerance_kg: Kilograms,
+    /// Hazardous waste must reach a hazardous store within this time of its first pickup.
+    pub hazardous_deadline_ms: i64,
+    /// A facility-graded purity below this is a contaminated delivery.
+    pub min_purity_pct: u8,
+    /// A drop of the onboard load reading larger than this counts as a discharge.
+    pub load_drop_kg: Kilograms,
+    /// Within this distance of its depot the truck counts as returned.
+    pub depot_radius_m: f64,
+    /// An event without its own position borrows the last one if it is at most this old.
+    pub position_stale_ms: i64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            corridor_m: 250.0,
+            deviation_ms: 180_000,
+            stop_radius_m: 30.0,
+            stop_dwell_ms: 60_000,
+            mass_tolerance_pct: 15,
+            mass_tolerance_kg: Kilograms(100),
+            hazardous_deadline_ms: 4 * 3_600_000,
+            min_purity_pct: 85,
+            load_drop_kg: Kilograms(100),
+            depot_radius_m: 150.0,
+            position_stale_ms: 120_000,
+        }
+    }
+}
+
+/// One planned visit on a trip: a collection point and its expected demand.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlannedVisit {
+    /// The collection point.
+    pub point: PointId,
+    /// Expected demand of the trip's stream at this point.
+    pub expected: Kilograms,
+}
+
+/// One planned trip: one stream, its visits in order, the facility it unloads at.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlannedTrip {
+    /// The stream this trip is dispatched for.
+    pub stream: Stream,
+    /// The facility the plan sends the trip to, if any.
+    pub facility: Option<FacilityId>,
+    /// Planned visits in order.
+    pub visits: Vec<PlannedVisit>,
+}
+
+/// A vehicle's published plan plus the vehicle facts the rules need.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VehiclePlan {
+    /// The vehicle.
+    pub id: VehicleId,
+    /// District the vehicle is booked to when an incident names no point.
+    pub district: Option<DistrictId>,
+    /// Position of the vehicle's depot, for "returned to the depot still loaded".
+    pub depot: Option<LatLon>,
+    /// Streams the body type is certified for.
+    pub certified: Vec<Stream>,
+    /// Holds a hazardous-goods licence.
+    pub hazardous_licence: bool,
+    /// Rated payload; `0` means unknown and disables the payload check.
+    pub rated_payload: Kilograms,
+    /// Planned trips in order (a trip ends at a facility).
+    pub trips: Vec<PlannedTrip>,
+    /// Route corridor: the published road geometry as polylines.
+    pub corridor: Vec<Vec<LatLon>>,
+}
+
+impl VehiclePlan {
+    /// Streams the vehicle is dispatched for, in first-trip order, without repeats.
+    pub fn dispatched_streams(&self) -> Vec<Stream> {
+        let mut v: Vec<Stream> = Vec::new();
+        for t in &self.trips {
+            if !v.contains(&t.stream) {
+                v.push(t.stream);
+            }
+        }
+        v
+    }
+
+    /// The stream dispatched for the actual trip number `trip_index` (0-based). Extra
+    /// reload trips beyond the plan keep the last planned trip's stream.
+    pub fn stream_for_trip(&self, trip_index: usize) -> Option<Stream> {
+        let n = self.trips.len();
+        if n == 0 {
+            return None;
+        }
+        Some(self.trips[trip_index.min(n - 1)].stream)
+    }
+
+    /// Expected demand of a planned visit of `stream` at `point` (first such visit).
+    pub fn expected_at(&self, point: &PointId, stream: Stream) -> Option<Kilograms> {
+        self.trips
+            .iter()
+            .filter(|t| t.stream == stream)
+            .flat_map(|t| &t.visits)
+            .find(|v| &v.point == point)
+            .map(|v| v.expected)
+    }
+
+    /// Every planned visit as (point, stream), in plan order.
+    pub fn visits(&self) -> impl Iterator<Item = (&PointId, Stream)> {
+        self.trips
+            .iter()
+            .flat_map(|t| t.visits.iter().map(move |v| (&v.point, t.stream)))
+    }
+
+    /// Whether the plan visits `point` at all.
+    pub fn visits_point(&self, point: &PointId) -> bool {
+        self.visits().any(|(p, _)| p == point)
+    }
+
+    /// Whether the vehicle is certified for `stream`.
+    pub fn is_certified(&self, stream: Stream) -> bool {
+        self.certified.contains(&stream)
+    }
+}
+
+/// A facility as the rules see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FacilitySite {
+    /// Gate position.
+    pub position: LatLon,
+    /// Geofence radius around `position`.
+    pub geofence: Metres,
+    /// Streams the facility accepts.
+    pub accepts: Vec<Stream>,
+}
+
+impl FacilitySite {
+    /// Whether the facility accepts `stream`.
+    pub fn accepts(&self, stream: Stream) -> bool {
+        self.accepts.contains(&stream)
+    }
+}
+
+/// A registered bin.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BinInfo {
+    /// Collection point the bin stands at.
+    pub point: PointId,
+    /// The bin's stream.
+    pub stream: Stream,
+}
+
+/// A collection point as the rules see it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PointInfo {
+    /// Position, if surveyed.
+    pub position: Option<LatLon>,
+    /// Street office / district the point belongs to.
+    pub district: Option<DistrictId>,
+    /// Registered bins per stream, indexed by [`Stream::index`].
+    pub registered_bins: [u32; 6],
+}
+
+/// Everything the rules read: plan, vehicles, facilities, bins, points, thresholds.
+#[derive(Clone, Debug, Default)]
+pub struct RuleContext {
+    thresholds: Thresholds,
+    vehicles: BTreeMap<VehicleId, VehiclePlan>,
+    facilities: BTreeMap<FacilityId, FacilitySite>,
+    bins: BTreeMap<BinId, BinInfo>,
+    points: BTreeMap<PointId, PointInfo>,
+    /// Bins in the registry per (point, stream): the registered count is at least this.
+    bins_at: BTreeMap<(PointId, Stream), u32>,
+    /// Streams planned at each point by any vehicle (bit i = `Stream::ALL[i]`).
+    planned_at: BTreeMap<PointId, u8>,
+    /// Contamination incidents already booked to a point before today.
+    prior_contamination: BTreeMap<PointId, u32>,
+}
+
+fn check_pos(
+    what: &'static str,
+    id: &str,
+    field: &'static str,
+    p: &LatLon,
+) -> Result<(), ContextError> {
+    if p.is_valid() {
+        Ok(())
+    } else {
+        Err(ContextError::BadPosition {
+            what,
+            id: id.to_owned(),
+            field,
+        })
+    }
+}
+
+impl RuleContext {
+    /// An empty context with the given thresholds.
+    pub fn new(thresholds: Thresholds) -> Self {
+        Self {
+            thresholds,
+            ..Self::default()
+        }
+    }
+
+    /// Adds or replaces a vehicle's plan.
+    pub fn add_vehicle(&mut self, plan: VehiclePlan) -> Result<(), ContextError> {
+        let id = plan.id.as_str();
+        if let Some(d) = &plan.depot {
+            check_pos("vehicle", id, "depot", d)?;
+        }
+        for p in plan.corridor.iter().flatten() {
+            check_pos("vehicle", id, "corridor", p)?;
+        }
+        if plan.rated_payload.0 < 0 {
+            return Err(ContextError::Negative {
+                what: "vehicle",
+                id: id.to_owned(),
+                field: "rated_payload",
+            });
+        }
+        self.vehicles.insert(plan.id.clone(), plan);
+        self.planned_at.clear();
+        for v in self.vehicles.values() {
+            for (p, s) in v.visits() {
+                *self.planned_at.entry(p.clone()).or_default() |= 1 << s.index();
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds or replaces a facility.
+    pub fn add_facility(&mut self, id: FacilityId, site: FacilitySite) -> Result<(), ContextError> {
+        check_pos("facility", id.as_str(), "position", &site.position)?;
+        if site.geofence.0 < 0 {
+            return Err(ContextError::Negative {
+                what: "facility",
+                id: id.0,
+                field: "geofence",
+            });
+        }
+        self.facilities.insert(id, site);
+        Ok(())
+    }
+
+    /// Adds or replaces a collection point.
+    pub fn add_point(&mut self, id: PointId, info: PointInfo) -> Result<(), ContextError> {
+        if let Some(p) = &info.position {
+            check_pos("point", id.as_str(), "position", p)?;
+        }
+        self.points.insert(id, info);
+        Ok(())
+    }
+
+    /// Registers a bin (tag id) standing at `point` for `stream`.
+    pub fn add_bin(&mut self, bin: BinId, point: PointId, stream: Stream) {
+        let info = BinInfo { point, stream };
+        if let Some(old) = self.bins.insert(bin, info.clone()) {
+            if let Some(n) = self.bins_at.get_mut(&(old.point, old.stream)) {
+                *n = n.saturating_sub(1);
+            }
+        }
+        *self.bins_at.entry((info.point, info.stream)).or_default() += 1;
+    }
+
+    /// Records how many contamination incidents `point` already had (history from the
+    /// store), so that repeat sources escalate across days.
+    pub fn set_prior_contamination(&mut self, point: PointId, count: u32) {
+        self.prior_contamination.insert(point, count);
+    }
+
+    /// The thresholds.
+    pub fn thresholds(&self) -> &Thresholds {
+        &self.thresholds
+    }
+
+    /// A vehicle's plan.
+    pub fn vehicle(&self, id: &VehicleId) -> Option<&VehiclePlan> {
+        self.vehicles.get(id)
+    }
+
+    /// A facility.
+    pub fn facility(&self, id: &FacilityId) -> Option<&FacilitySite> {
+        self.facilities.get(id)
+    }
+
+    /// A registered bin.
+    pub fn bin(&self, id: &BinId) -> Option<&BinInfo> {
+        self.bins.get(id)
+    }
+
+    /// A collection point.
+    pub fn point(&self, id: &PointId) -> Option<&PointInfo> {
+        self.points.get(id)
+    }
+
+    /// Prior contamination incidents of a point.
+    pub fn prior_contamination(&self, id: &PointId) -> u32 {
+        self.prior_contamination.get(id).copied().unwrap_or(0)
+    }
+
+    /// Registered bins of `stream` at `point`: the larger of the declared count and the
+    /// bins in the registry. `None` if the point is unknown and has no registered bins.
+    pub fn registered_bins(&self, point: &PointId, stream: Stream) -> Option<u32> {
+        let reg = self.bins_at.get(&(point.clone(), stream)).copied();
+        match (self.points.get(point), reg) {
+            (None, None) => None,
+            (p, r) => Some(
+                p.map_or(0, |p| p.registered_bins[stream.index()])
+                    .max(r.unwrap_or(0)),
+            ),
+        }
+    }
+
+    /// The facility whose geofence contains `pos` (the nearest if several do).
+    pub fn facility_at(&self, pos: &LatLon) -> Option<&FacilityId> {
+        self.facilities
+            .iter()
+            .map(|(id, f)| (id, pos.haversine_m(&f.position), f.geofence.0 as f64))
+            .filter(|(_, d, r)| d <= r)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(id, _, _)| id)
+    }
+
+    /// Whether `point` is "a point of another stream's route" for `plan`: some vehicle
+    /// plans a visit there, but `plan` does not visit it and none of the streams it is
+    /// dispatched for is planned there.
+    pub fn is_foreign_point(&self, plan: &VehiclePlan, point: &PointId) -> bool {
+        let Some(&mask) = self.planned_at.get(point) else {
+            return false;
+        };
+        if plan.visits_point(point) {
+            return false;
+        }
+        let own = plan
+            .dispatched_streams()
+            .iter()
+            .fold(0u8, |m, s| m | (1 << s.index()));
+        mask & own == 0
+    }
+
+    /// The nearest foreign point (see [`Self::is_foreign_point`]) within the stop radius.
+    pub fn foreign_point_near(&self, plan: &VehiclePlan, pos: &LatLon) -> Option<&PointId> {
+        let r = self.thresholds.stop_radius_m;
+        self.planned_at
+            .keys()
+            .filter_map(|id| {
+                let p = self.points.get(id)?.position?;
+                let d = pos.haversine_m(&p);
+                (d <= r).then_some((id, d))
+            })
+            .filter(|(id, _)| self.is_foreign_point(plan, id))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(id, _)| id)
+    }
+
+    /// Distance from `pos` to the vehicle's corridor, `None` without a corridor.
+    pub fn corridor_distance_m(&self, plan: &VehiclePlan, pos: &LatLon) -> Option<f64> {
+        plan.corridor
+            .iter()
+            .filter(|l| !l.is_empty())
+            .map(|l| geo::dist_to_polyline_m(pos, l))
+            .min_by(f64::total_cmp)
+    }
+
+    /// The district an incident at `point` of `vehicle` is booked to.
+    pub fn district_for(&self, vehicle: &VehicleId, point: Option<&PointId>) -> Option<DistrictId> {
+        point
+            .and_then(|p| self.points.get(p))
+            .and_then(|p| p.district.clone())
+            .or_else(|| self.vehicles.get(vehicle).and_then(|v| v.district.clone()))
+    }
+}
