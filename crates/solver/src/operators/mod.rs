@@ -1,0 +1,42 @@
+//! Ruin operators of the ruin-and-recreate search, one per file behind [`Operator`].
+//! [`all`] is the registry the search, the tests and the benchmarks iterate; each entry
+//! carries its selection weight.
+
+mod random_removal;
+mod route_removal;
+mod string_removal;
+
+pub use random_removal::RandomRemoval;
+pub use route_removal::RouteRemoval;
+pub use string_removal::StringRemoval;
+
+use crate::rng::Rng;
+use crate::search::state::{Inst, SearchState};
+
+/// A move that takes visits out of the plan (into `state.removed`); the search then
+/// re-inserts them greedily and accepts or rolls back the result.
+pub trait Operator: Send + Sync {
+    /// Short stable name (used in benchmarks and logs).
+    fn name(&self) -> &'static str;
+    /// Removes some visits from their routes.
+    fn ruin(&self, inst: &Inst, state: &mut SearchState, rng: &mut Rng);
+}
+
+/// Every operator with its selection weight.
+pub fn all() -> Vec<(Box<dyn Operator>, f64)> {
+    vec![
+        (Box::new(StringRemoval::default()), 0.88),
+        (Box::new(RandomRemoval::default()), 0.08),
+        (Box::new(RouteRemoval), 0.04),
+    ]
+}
+
+/// Visits currently routed, in route order (used by operators to draw seeds).
+pub(crate) fn routed(state: &SearchState) -> Vec<u32> {
+    let nv = state.pos.len() as u32;
+    state
+        .routes
+        .iter()
+        .flat_map(|r| r.nodes.iter().copied().filter(|&x| x < nv))
+        .collect()
+}

@@ -1,0 +1,244 @@
+//! Ruin-and-recreate search (SISR, Christiaens & Vanden Berghe 2020) with simulated
+//! annealing acceptance, run as independent seeded workers on several threads.
+
+pub mod state;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::operators::{self, Operator};
+use crate::problem::ProblemData;
+use crate::rng::Rng;
+use crate::solution::Solution;
+use state::{Inst, SearchState, UNSERVED_WEIGHT};
+
+/// When to stop; the first criterion met ends the search. With none set the search
+/// does `1000 + 100 × visits` iterations.
+#[derive(Clone, Debug, Default)]
+pub struct StopCriteria {
+    /// Wall-clock budget.
+    pub time_limit: Option<Duration>,
+    /// Iterations per worker.
+    pub max_iterations: Option<u64>,
+    /// Iterations per worker without a new best.
+    pub max_no_improvement: Option<u64>,
+}
+
+/// Search parameters.
+#[derive(Clone, Debug)]
+pub struct SolveParams {
+    /// Seed: the same seed, threads and iteration budget give the same plan.
+    pub seed: u64,
+    /// Independent workers (seeds derived from `seed`); the best result wins.
+    pub threads: usize,
+    /// Stop criteria.
+    pub stop: StopCriteria,
+    /// Set to true from anywhere to stop early; the best plan so far is returned.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Default for SolveParams {
+    fn default() -> Self {
+        SolveParams {
+            seed: 1,
+            threads: 1,
+            stop: StopCriteria::default(),
+            cancel: None,
+        }
+    }
+}
+
+/// Progress report, sent on every new overall best.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// Best objective so far (without the weight of unserved mandatory visits).
+    pub best_cost: i64,
+    /// Iteration of the reporting worker.
+    pub iteration: u64,
+    /// Whether every mandatory visit is served.
+    pub feasible: bool,
+    /// Seconds since the start.
+    pub elapsed: f64,
+}
+
+/// Solves `pd`. Never fails: visits that cannot be served come back in
+/// `Solution::unserved` with a reason.
+pub fn solve(pd: &ProblemData, params: &SolveParams, progress: &(dyn Fn(&Progress) + Sync)) -> Solution {
+    let inst = Inst::new(pd);
+    let threads = params.threads.max(1);
+    let started = Instant::now();
+    let global = AtomicI64::new(i64::MAX);
+    let mut results: Vec<(i64, Solution)> = if threads == 1 {
+        vec![worker(&inst, params, params.seed, started, &global, progress)]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|i| {
+                    let seed = params.seed.wrapping_add((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                    let inst = &inst;
+                    let global = &global;
+                    s.spawn(move || worker(inst, params, seed, started, global, progress))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("search worker panicked"))
+                .collect()
+        })
+    };
+    let iterations = results.iter().map(|r| r.1.iterations).sum();
+    let best = results
+        .iter()
+        .enumerate()
+        .min_by_key(|(i, r)| (r.0, *i))
+        .map(|(i, _)| i)
+        .unwrap_or(0);
+    let mut sol = results.swap_remove(best).1;
+    sol.iterations = iterations;
+    sol
+}
+
+fn worker(
+    inst: &Inst,
+    params: &SolveParams,
+    seed: u64,
+    started: Instant,
+    global: &AtomicI64,
+    progress: &(dyn Fn(&Progress) + Sync),
+) -> (i64, Solution) {
+    let mut rng = Rng::new(seed);
+    let ops = operators::all();
+    let total_w: f64 = ops.iter().map(|o| o.1).sum();
+    let mut state = SearchState::new(inst);
+    let mut order: Vec<u32> = state.removed.clone();
+    order.sort_by_key(|&v| std::cmp::Reverse(inst.demand[v as usize][0]));
+    state.recreate(inst, &order, &mut rng);
+    let mut current = state.objective(inst);
+    let mut best_obj = current;
+    let mut best = state.to_solution(inst);
+    report(inst, &state, best_obj, 0, started, global, progress);
+
+    let stop = &params.stop;
+    let default_iters = 1000 + 100 * inst.nv as u64;
+    let max_iters = match (stop.max_iterations, stop.time_limit, stop.max_no_improvement) {
+        (Some(m), _, _) => Some(m),
+        (None, None, None) => Some(default_iters),
+        _ => None,
+    };
+    // Temperatures relative to an average edge of the first plan (scale-free).
+    let routed = inst.nv - state.removed.len();
+    let used = state.routes.iter().filter(|r| !r.nodes.is_empty()).count();
+    let route_cost: i64 = state.routes.iter().map(|r| r.cost).sum();
+    let avg_edge = (route_cost as f64 / (routed + used).max(1) as f64).max(1e-9);
+    let (t0, tf) = (0.5 * avg_edge, 0.005 * avg_edge);
+    let has_facility_choice = true;
+    let mut last_improvement = 0u64;
+    let mut iter = 0u64;
+    let mut frac = 0.0f64;
+    loop {
+        if params.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
+            break;
+        }
+        if let Some(m) = max_iters {
+            if iter >= m {
+                break;
+            }
+            frac = iter as f64 / m as f64;
+        }
+        if let Some(m) = stop.max_no_improvement
+            && iter - last_improvement >= m
+        {
+            break;
+        }
+        if let Some(limit) = stop.time_limit
+            && iter % 8 == 0
+        {
+            let f = started.elapsed().as_secs_f64() / limit.as_secs_f64().max(1e-9);
+            if f >= 1.0 {
+                break;
+            }
+            frac = frac.max(f);
+        }
+        if max_iters.is_none() && stop.time_limit.is_none() {
+            frac = (iter as f64 / default_iters as f64).min(1.0);
+        }
+        iter += 1;
+        let temp = t0 * (tf / t0).powf(frac);
+
+        state.begin();
+        let mut pick = rng.unit() * total_w;
+        let mut op: &dyn Operator = &*ops[0].0;
+        for (o, w) in &ops {
+            if pick < *w {
+                op = &**o;
+                break;
+            }
+            pick -= w;
+        }
+        op.ruin(inst, &mut state, &mut rng);
+        let mut removed = state.removed.clone();
+        sort_removed(inst, &mut removed, &mut rng);
+        let touched = state.recreate(inst, &removed, &mut rng);
+        if has_facility_choice {
+            for r in touched {
+                state.optimise_facilities(inst, r);
+            }
+        }
+        if !state.touched_feasible() {
+            state.rollback();
+            continue;
+        }
+        let obj = state.objective(inst);
+        let threshold = current as f64 - temp * rng.unit().max(1e-300).ln();
+        if (obj as f64) < threshold {
+            current = obj;
+            if obj < best_obj {
+                best_obj = obj;
+                best = state.to_solution(inst);
+                last_improvement = iter;
+                report(inst, &state, best_obj, iter, started, global, progress);
+            }
+        } else {
+            state.rollback();
+        }
+    }
+    best.iterations = iter;
+    (best_obj, best)
+}
+
+fn report(
+    inst: &Inst,
+    state: &SearchState,
+    obj: i64,
+    iteration: u64,
+    started: Instant,
+    global: &AtomicI64,
+    progress: &(dyn Fn(&Progress) + Sync),
+) {
+    if global.fetch_min(obj, Ordering::Relaxed) > obj {
+        let unserved = state.unserved_mandatory(inst);
+        progress(&Progress {
+            best_cost: obj - unserved as i64 * UNSERVED_WEIGHT,
+            iteration,
+            feasible: unserved == 0,
+            elapsed: started.elapsed().as_secs_f64(),
+        });
+    }
+}
+
+/// SISR's recreate orders: random, demand, far from the depot, close to it (4:4:2:1).
+fn sort_removed(inst: &Inst, v: &mut [u32], rng: &mut Rng) {
+    for i in (1..v.len()).rev() {
+        v.swap(i, rng.below(i + 1));
+    }
+    let r = rng.below(11);
+    if r < 4 {
+    } else if r < 8 {
+        v.sort_by_key(|&x| std::cmp::Reverse(inst.demand[x as usize][0]));
+    } else if r < 10 {
+        v.sort_by_key(|&x| std::cmp::Reverse(inst.depot_dist[x as usize]));
+    } else {
+        v.sort_by_key(|&x| inst.depot_dist[x as usize]);
+    }
+}

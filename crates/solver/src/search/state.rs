@@ -1,0 +1,896 @@
+//! The search's own bookkeeping: flat node sequences per route with forward/backward
+//! time caches, so a visit's insertion is checked in O(1) for capacity, stream, time
+//! windows, shift, distance and facility intake. Vehicles with a break or a maximum
+//! duration get an exact full re-evaluation of the chosen position on top.
+//!
+//! Independent of `check.rs` on purpose (the same rules, written twice).
+
+use sortfleet_model::Stream;
+
+use crate::problem::{DIMS, ProblemData, TimeWindow, Vehicle};
+use crate::rng::Rng;
+use crate::solution::{Route, Solution, Trip, Unserved, UnservedReason};
+
+/// Weight of one unserved mandatory visit in the search objective.
+pub const UNSERVED_WEIGHT: i64 = 1_000_000_000_000;
+
+/// Precomputed, search-friendly copy of the problem.
+#[derive(Debug)]
+pub struct Inst {
+    /// Number of visits; node ids `>= nv` are facilities.
+    pub nv: usize,
+    n_loc: usize,
+    dur: Vec<Vec<i64>>,
+    dist: Vec<Vec<i64>>,
+    /// Location of each node (visits then facilities).
+    pub loc: Vec<usize>,
+    service: Vec<i64>,
+    windows: Vec<Vec<TimeWindow>>,
+    /// Demand of each visit.
+    pub demand: Vec<[i64; DIMS]>,
+    /// Stream of each visit.
+    pub stream: Vec<Stream>,
+    skills: Vec<u64>,
+    /// Penalty of each visit (`None` mandatory).
+    pub penalty: Vec<Option<i64>>,
+    fac_accepts: Vec<Vec<Stream>>,
+    fac_limit: Vec<Option<i64>>,
+    facs_for_stream: Vec<Vec<usize>>,
+    /// Vehicles.
+    pub vehicles: Vec<Vehicle>,
+    /// Vehicle type id: identical vehicles share one, so only one empty one is tried.
+    pub vtype: Vec<usize>,
+    /// Visits sorted by distance from each visit (nearest first, self excluded).
+    pub neighbours: Vec<Vec<u32>>,
+    /// Static reason a visit cannot be served at all, if any.
+    pub static_reason: Vec<Option<UnservedReason>>,
+    /// Distance of each visit from the first vehicle's start.
+    pub depot_dist: Vec<i64>,
+    /// Whether any vehicle needs the exact full evaluation.
+    complex: Vec<bool>,
+}
+
+fn start_in(w: &[TimeWindow], arrival: i64) -> Option<i64> {
+    for x in w {
+        if x.end >= arrival {
+            return Some(arrival.max(x.start));
+        }
+    }
+    None
+}
+
+/// Latest start `<= bound` inside one of the windows.
+fn latest_in(w: &[TimeWindow], bound: i64) -> Option<i64> {
+    for x in w.iter().rev() {
+        if x.start <= bound {
+            return Some(bound.min(x.end));
+        }
+    }
+    None
+}
+
+impl Inst {
+    /// Copies the problem into dense per-class matrices and derives neighbour lists.
+    pub fn new(pd: &ProblemData) -> Self {
+        let m = pd.matrix();
+        let n_loc = m.locations();
+        let classes = m.classes();
+        let mut dur = Vec::with_capacity(classes);
+        let mut dist = Vec::with_capacity(classes);
+        for c in 0..classes {
+            let mut d = Vec::with_capacity(n_loc * n_loc);
+            let mut e = Vec::with_capacity(n_loc * n_loc);
+            for a in 0..n_loc {
+                for b in 0..n_loc {
+                    d.push(m.duration(c, a, b));
+                    e.push(m.distance(c, a, b));
+                }
+            }
+            dur.push(d);
+            dist.push(e);
+        }
+        let visits = pd.visits();
+        let facs = pd.facilities();
+        let nv = visits.len();
+        let mut loc: Vec<usize> = visits.iter().map(|v| v.location).collect();
+        loc.extend(facs.iter().map(|f| f.location));
+        let mut service: Vec<i64> = visits.iter().map(|v| v.service).collect();
+        service.extend(facs.iter().map(|f| f.unload));
+        let mut windows: Vec<Vec<TimeWindow>> = visits.iter().map(|v| v.windows.clone()).collect();
+        windows.extend(facs.iter().map(|f| f.hours.clone()));
+        let facs_for_stream = Stream::ALL
+            .iter()
+            .map(|s| (0..facs.len()).filter(|&f| facs[f].accepts.contains(s)).collect())
+            .collect();
+        let vehicles = pd.vehicles().to_vec();
+        let mut vtype = Vec::with_capacity(vehicles.len());
+        for (k, v) in vehicles.iter().enumerate() {
+            let same = (0..k).find(|&j| {
+                let w: &Vehicle = &vehicles[j];
+                format!("{w:?}") == format!("{v:?}")
+            });
+            vtype.push(same.map_or(k, |j| vtype[j]));
+        }
+        let complex = vehicles
+            .iter()
+            .map(|v| v.break_rule.is_some() || v.max_duration.is_some() || v.cost_per_second != 0)
+            .collect();
+        let mut inst = Inst {
+            nv,
+            n_loc,
+            dur,
+            dist,
+            loc,
+            service,
+            windows,
+            demand: visits.iter().map(|v| v.demand).collect(),
+            stream: visits.iter().map(|v| v.stream).collect(),
+            skills: visits.iter().map(|v| v.skills).collect(),
+            penalty: visits.iter().map(|v| v.penalty).collect(),
+            fac_accepts: facs.iter().map(|f| f.accepts.clone()).collect(),
+            fac_limit: facs.iter().map(|f| f.intake_limit).collect(),
+            facs_for_stream,
+            vehicles,
+            vtype,
+            neighbours: Vec::new(),
+            static_reason: Vec::new(),
+            depot_dist: Vec::new(),
+            complex,
+        };
+        let k = nv.saturating_sub(1).min(100);
+        inst.neighbours = (0..nv)
+            .map(|a| {
+                let mut o: Vec<u32> = (0..nv as u32).filter(|&b| b as usize != a).collect();
+                o.sort_by_key(|&b| inst.d(0, inst.loc[a], inst.loc[b as usize]));
+                o.truncate(k);
+                o
+            })
+            .collect();
+        let s0 = inst.vehicles[0].start;
+        inst.depot_dist = (0..nv).map(|v| inst.d(0, s0, inst.loc[v])).collect();
+        inst.static_reason = (0..nv).map(|v| inst.reason_for(v)).collect();
+        inst
+    }
+
+    fn reason_for(&self, v: usize) -> Option<UnservedReason> {
+        let cert: Vec<&Vehicle> = self
+            .vehicles
+            .iter()
+            .filter(|k| k.certified.contains(&self.stream[v]) && self.skills[v] & !k.skills == 0)
+            .collect();
+        if cert.is_empty() {
+            return Some(UnservedReason::NoCertifiedVehicle);
+        }
+        let fits: Vec<&&Vehicle> = cert
+            .iter()
+            .filter(|k| (0..DIMS).all(|d| self.demand[v][d] <= k.capacity[d]))
+            .collect();
+        if fits.is_empty() {
+            return Some(UnservedReason::OverCapacity);
+        }
+        if self.facs_for_stream[self.stream[v].index()].is_empty()
+            && !fits.iter().any(|k| k.unload_at_end)
+        {
+            return Some(UnservedReason::NoFacility);
+        }
+        None
+    }
+
+    /// Travel time for class `c` between locations.
+    #[inline]
+    pub fn t(&self, c: usize, a: usize, b: usize) -> i64 {
+        self.dur[c][a * self.n_loc + b]
+    }
+    /// Distance for class `c` between locations.
+    #[inline]
+    pub fn d(&self, c: usize, a: usize, b: usize) -> i64 {
+        self.dist[c][a * self.n_loc + b]
+    }
+
+    fn eligible(&self, k: usize, v: usize) -> bool {
+        let veh = &self.vehicles[k];
+        veh.certified.contains(&self.stream[v])
+            && self.skills[v] & !veh.skills == 0
+            && (0..DIMS).all(|d| self.demand[v][d] <= veh.capacity[d])
+    }
+
+    /// Exact evaluation of a node sequence for vehicle `k` (all route-local rules);
+    /// `None` if infeasible. Returns `(cost, distance)`.
+    pub fn eval(&self, k: usize, nodes: &[u32]) -> Option<(i64, i64)> {
+        if nodes.is_empty() {
+            return Some((0, 0));
+        }
+        let veh = &self.vehicles[k];
+        let c = veh.class;
+        let nv = self.nv;
+        // Loads and trip rules.
+        let mut load = [0i64; DIMS];
+        let mut stream: Option<Stream> = None;
+        let mut day = 0i64;
+        let mut count = 0usize;
+        for &x in nodes {
+            let x = x as usize;
+            if x < nv {
+                let s = self.stream[x];
+                if stream.is_some_and(|t| t != s) || !self.eligible(k, x) {
+                    return None;
+                }
+                stream = Some(s);
+                for d in 0..DIMS {
+                    load[d] += self.demand[x][d];
+                    if load[d] > veh.capacity[d] {
+                        return None;
+                    }
+                }
+                count += 1;
+            } else {
+                let s = stream?;
+                if !self.fac_accepts[x - nv].contains(&s) {
+                    return None;
+                }
+                day += load[0];
+                load = [0; DIMS];
+                stream = None;
+            }
+        }
+        if stream.is_some() && !veh.unload_at_end {
+            return None;
+        }
+        day += load[0];
+        if veh.max_day_load.is_some_and(|m| day > m) || veh.max_visits.is_some_and(|m| count > m) {
+            return None;
+        }
+        // Schedule.
+        let first = nodes[0] as usize;
+        let t0 = self.t(c, veh.start, self.loc[first]);
+        let s_first = start_in(&self.windows[first], veh.shift.start + t0)?;
+        let depart = veh.shift.start.max(s_first - t0);
+        let mut time = depart;
+        let mut pos = veh.start;
+        let mut dist = 0i64;
+        let mut need_break = veh.break_rule;
+        for &x in nodes.iter().map(|x| *x as usize).collect::<Vec<_>>().iter() {
+            let l = self.loc[x];
+            let tt = self.t(c, pos, l);
+            if let Some(b) = need_break
+                && time + tt > b.window.start
+            {
+                let bs = time.max(b.window.start);
+                if bs > b.window.end {
+                    return None;
+                }
+                time = bs + b.duration;
+                need_break = None;
+            }
+            let s = start_in(&self.windows[x], time + tt)?;
+            time = s + self.service[x];
+            dist += self.d(c, pos, l);
+            pos = l;
+        }
+        let tt = self.t(c, pos, veh.end);
+        if let Some(b) = need_break
+            && time + tt > b.window.start
+        {
+            let bs = time.max(b.window.start);
+            if bs > b.window.end {
+                return None;
+            }
+            time = bs + b.duration;
+        }
+        let end = time + tt;
+        dist += self.d(c, pos, veh.end);
+        if end > veh.shift.end
+            || veh.max_duration.is_some_and(|m| end - depart > m)
+            || veh.max_distance.is_some_and(|m| dist > m)
+        {
+            return None;
+        }
+        Some((
+            veh.fixed_cost + veh.cost_per_distance * dist + veh.cost_per_second * (end - depart),
+            dist,
+        ))
+    }
+}
+
+/// Per-trip cache.
+#[derive(Clone, Debug, Default)]
+pub struct TripInfo {
+    /// Load so far.
+    pub load: [i64; DIMS],
+    /// Stream of its visits.
+    pub stream: Option<Stream>,
+    /// Facility (None = depot at end).
+    pub fac: Option<usize>,
+    /// Node index of the first visit.
+    pub first: usize,
+    /// Node index one past the last visit (the facility node when `fac` is some).
+    pub end: usize,
+}
+
+/// One route in the search, with caches.
+#[derive(Clone, Debug)]
+pub struct RouteState {
+    /// Vehicle index.
+    pub vehicle: usize,
+    /// Visits (`< nv`) and facility stops (`nv + f`) in order.
+    pub nodes: Vec<u32>,
+    /// Trip of each node.
+    pub trip_of: Vec<u32>,
+    /// Trips.
+    pub trips: Vec<TripInfo>,
+    early_end: Vec<i64>,
+    late_start: Vec<i64>,
+    /// Distance.
+    pub dist: i64,
+    /// Exact cost.
+    pub cost: i64,
+    day_load: i64,
+    n_visits: usize,
+    /// Whether the last refresh found the route feasible.
+    pub feasible: bool,
+}
+
+impl RouteState {
+    fn new(vehicle: usize) -> Self {
+        RouteState {
+            vehicle,
+            nodes: Vec::new(),
+            trip_of: Vec::new(),
+            trips: Vec::new(),
+            early_end: Vec::new(),
+            late_start: Vec::new(),
+            dist: 0,
+            cost: 0,
+            day_load: 0,
+            n_visits: 0,
+            feasible: true,
+        }
+    }
+
+    /// Recomputes every cache; returns false if the route is infeasible.
+    pub fn refresh(&mut self, inst: &Inst) -> bool {
+        let nv = inst.nv;
+        let veh = &inst.vehicles[self.vehicle];
+        let c = veh.class;
+        self.trip_of.clear();
+        self.trips.clear();
+        self.day_load = 0;
+        self.n_visits = 0;
+        let mut cur = TripInfo::default();
+        for (i, &x) in self.nodes.iter().enumerate() {
+            let x = x as usize;
+            if cur.stream.is_none() && x < nv {
+                cur.first = i;
+            }
+            self.trip_of.push(self.trips.len() as u32);
+            if x < nv {
+                cur.stream = Some(inst.stream[x]);
+                for d in 0..DIMS {
+                    cur.load[d] += inst.demand[x][d];
+                }
+                self.n_visits += 1;
+            } else {
+                cur.fac = Some(x - nv);
+                cur.end = i;
+                self.day_load += cur.load[0];
+                self.trips.push(std::mem::take(&mut cur));
+            }
+        }
+        if cur.stream.is_some() {
+            cur.end = self.nodes.len();
+            self.day_load += cur.load[0];
+            self.trips.push(cur);
+        }
+        let n = self.nodes.len();
+        self.early_end.resize(n, 0);
+        self.late_start.resize(n, 0);
+        let mut time = veh.shift.start;
+        let mut pos = veh.start;
+        for i in 0..n {
+            let x = self.nodes[i] as usize;
+            let l = inst.loc[x];
+            let s = start_in(&inst.windows[x], time + inst.t(c, pos, l)).unwrap_or(i64::MAX / 4);
+            time = s + inst.service[x];
+            self.early_end[i] = time;
+            pos = l;
+        }
+        let mut late = veh.shift.end;
+        let mut next = veh.end;
+        for i in (0..n).rev() {
+            let x = self.nodes[i] as usize;
+            let l = inst.loc[x];
+            let bound = late - inst.service[x] - inst.t(c, l, next);
+            late = latest_in(&inst.windows[x], bound).unwrap_or(i64::MIN / 4);
+            self.late_start[i] = late;
+            next = l;
+        }
+        match inst.eval(self.vehicle, &self.nodes) {
+            Some((cost, dist)) => {
+                self.cost = cost;
+                self.dist = dist;
+                self.feasible = true;
+            }
+            None => self.feasible = false,
+        }
+        self.feasible
+    }
+}
+
+/// A candidate insertion.
+#[derive(Clone, Copy, Debug)]
+pub struct Insertion {
+    /// Route index.
+    pub route: usize,
+    /// Node position to insert at.
+    pub pos: usize,
+    /// Facility node to insert after the visit (opens a new trip).
+    pub fac: Option<u32>,
+    /// Estimated cost delta.
+    pub delta: i64,
+}
+
+/// The whole search state: routes (one per vehicle), the removed/unserved visits and
+/// facility intake totals.
+#[derive(Clone, Debug)]
+pub struct SearchState {
+    /// Routes, index = vehicle.
+    pub routes: Vec<RouteState>,
+    /// Visits not in any route.
+    pub removed: Vec<u32>,
+    /// Route and node position of every visit (`u32::MAX` if not routed).
+    pub pos: Vec<(u32, u32)>,
+    intake: Vec<i64>,
+    journal: Vec<(usize, RouteState)>,
+    journaled: Vec<bool>,
+    saved_removed: Vec<u32>,
+    saved_intake: Vec<i64>,
+    /// Blink rate of the greedy insertion (SISR).
+    pub blink: f64,
+}
+
+impl SearchState {
+    /// An empty plan: every visit removed.
+    pub fn new(inst: &Inst) -> Self {
+        SearchState {
+            routes: (0..inst.vehicles.len()).map(RouteState::new).collect(),
+            removed: (0..inst.nv as u32).collect(),
+            pos: vec![(u32::MAX, u32::MAX); inst.nv],
+            intake: vec![0; inst.fac_limit.len()],
+            journal: Vec::new(),
+            journaled: Vec::new(),
+            saved_removed: Vec::new(),
+            saved_intake: Vec::new(),
+            blink: 0.01,
+        }
+    }
+
+    /// Objective: route costs + optional penalties + a large weight per unserved
+    /// mandatory visit.
+    pub fn objective(&self, inst: &Inst) -> i64 {
+        let r: i64 = self.routes.iter().map(|r| r.cost).sum();
+        r + self
+            .removed
+            .iter()
+            .map(|&v| inst.penalty[v as usize].unwrap_or(UNSERVED_WEIGHT))
+            .sum::<i64>()
+    }
+
+    /// Mandatory visits not served.
+    pub fn unserved_mandatory(&self, inst: &Inst) -> usize {
+        self.removed
+            .iter()
+            .filter(|&&v| inst.penalty[v as usize].is_none())
+            .count()
+    }
+
+    fn index_route(&mut self, r: usize) {
+        for (i, &x) in self.routes[r].nodes.iter().enumerate() {
+            if (x as usize) < self.pos.len() {
+                self.pos[x as usize] = (r as u32, i as u32);
+            }
+        }
+    }
+
+    fn intake_of(inst: &Inst, route: &RouteState, sign: i64, intake: &mut [i64]) {
+        for t in &route.trips {
+            if let Some(f) = t.fac {
+                intake[f] += sign * t.load[0];
+            }
+            let _ = inst;
+        }
+    }
+
+    /// Replaces route `r`'s nodes, keeping caches, positions and intake consistent.
+    /// Returns false (and leaves caches as computed) if the new route is infeasible.
+    pub fn set_nodes(&mut self, inst: &Inst, r: usize, nodes: Vec<u32>) -> bool {
+        if r < self.journaled.len() && !self.journaled[r] {
+            self.journaled[r] = true;
+            self.journal.push((r, self.routes[r].clone()));
+        }
+        Self::intake_of(inst, &self.routes[r], -1, &mut self.intake);
+        self.routes[r].nodes = nodes;
+        let ok = self.routes[r].refresh(inst);
+        Self::intake_of(inst, &self.routes[r], 1, &mut self.intake);
+        self.index_route(r);
+        ok
+    }
+
+    /// Removes the visit from its route (dropping a facility stop left with an empty trip).
+    pub fn remove_visit(&mut self, inst: &Inst, v: u32) {
+        let (r, _) = self.pos[v as usize];
+        if r == u32::MAX {
+            return;
+        }
+        let r = r as usize;
+        let mut nodes = self.routes[r].nodes.clone();
+        let i = nodes.iter().position(|&x| x == v).expect("indexed visit");
+        nodes.remove(i);
+        // An emptied trip loses its facility stop.
+        let nv = inst.nv as u32;
+        if i < nodes.len() && nodes[i] >= nv && (i == 0 || nodes[i - 1] >= nv) {
+            nodes.remove(i);
+        }
+        self.set_nodes(inst, r, nodes);
+        self.pos[v as usize] = (u32::MAX, u32::MAX);
+        self.removed.push(v);
+    }
+
+    /// Starts recording changes so [`Self::rollback`] can undo them.
+    pub fn begin(&mut self) {
+        self.journal.clear();
+        self.journaled.iter_mut().for_each(|x| *x = false);
+        self.journaled.resize(self.routes.len(), false);
+        self.saved_removed.clone_from(&self.removed);
+        self.saved_intake.clone_from(&self.intake);
+    }
+
+    /// Routes changed since [`Self::begin`].
+    pub fn touched(&self) -> impl Iterator<Item = usize> + '_ {
+        self.journal.iter().map(|(r, _)| *r)
+    }
+
+    /// Whether every route changed since [`Self::begin`] is feasible.
+    pub fn touched_feasible(&self) -> bool {
+        self.journal.iter().all(|(r, _)| self.routes[*r].feasible)
+    }
+
+    /// Undoes every change since [`Self::begin`].
+    pub fn rollback(&mut self) {
+        let journal = std::mem::take(&mut self.journal);
+        for (r, old) in journal {
+            self.routes[r] = old;
+            self.journaled[r] = false;
+        }
+        for &v in &self.removed {
+            self.pos[v as usize] = (u32::MAX, u32::MAX);
+        }
+        for r in 0..self.routes.len() {
+            if !self.routes[r].nodes.is_empty() {
+                self.index_route(r);
+            }
+        }
+        std::mem::swap(&mut self.removed, &mut self.saved_removed);
+        for &v in &self.removed {
+            self.pos[v as usize] = (u32::MAX, u32::MAX);
+        }
+        std::mem::swap(&mut self.intake, &mut self.saved_intake);
+    }
+
+    /// Best insertion of visit `v` over all routes (one empty route per vehicle type),
+    /// with blinks; `None` if it fits nowhere.
+    pub fn best_insertion(&self, inst: &Inst, v: u32, rng: &mut Rng) -> Option<Insertion> {
+        let mut best: Option<Insertion> = None;
+        let mut seen_empty: Vec<usize> = Vec::new();
+        for (ri, route) in self.routes.iter().enumerate() {
+            if route.nodes.is_empty() {
+                let t = inst.vtype[ri];
+                if seen_empty.contains(&t) {
+                    continue;
+                }
+                seen_empty.push(t);
+            }
+            if !inst.eligible(route.vehicle, v as usize) {
+                continue;
+            }
+            if inst.complex[route.vehicle] {
+                let mut cands = Vec::new();
+                self.route_candidates(inst, ri, v, rng, &mut |ins| cands.push(ins));
+                cands.sort_by_key(|c| c.delta);
+                let cut = best.map_or(i64::MAX, |b| b.delta);
+                for cnd in cands.into_iter().take(8) {
+                    if cnd.delta >= cut {
+                        break;
+                    }
+                    let nodes = self.apply_nodes(inst, &cnd, v);
+                    if let Some((cost, _)) = inst.eval(route.vehicle, &nodes) {
+                        let exact = Insertion {
+                            delta: cost - route.cost,
+                            ..cnd
+                        };
+                        if best.is_none_or(|b| exact.delta < b.delta) {
+                            best = Some(exact);
+                        }
+                        break;
+                    }
+                }
+            } else {
+                self.route_candidates(inst, ri, v, rng, &mut |ins| {
+                    if best.is_none_or(|b| ins.delta < b.delta) {
+                        best = Some(ins);
+                    }
+                });
+            }
+        }
+        best
+    }
+
+    fn apply_nodes(&self, _inst: &Inst, ins: &Insertion, v: u32) -> Vec<u32> {
+        let mut nodes = self.routes[ins.route].nodes.clone();
+        nodes.insert(ins.pos, v);
+        if let Some(f) = ins.fac {
+            nodes.insert(ins.pos + 1, f);
+        }
+        nodes
+    }
+
+    /// Applies an insertion found by [`Self::best_insertion`].
+    pub fn insert(&mut self, inst: &Inst, ins: &Insertion, v: u32) -> bool {
+        let nodes = self.apply_nodes(inst, ins, v);
+        if let Some(i) = self.removed.iter().position(|&x| x == v) {
+            self.removed.swap_remove(i);
+        }
+        self.set_nodes(inst, ins.route, nodes)
+    }
+
+    fn route_candidates(
+        &self,
+        inst: &Inst,
+        ri: usize,
+        v: u32,
+        rng: &mut Rng,
+        out: &mut dyn FnMut(Insertion),
+    ) {
+        let route = &self.routes[ri];
+        let veh = &inst.vehicles[route.vehicle];
+        let c = veh.class;
+        let vu = v as usize;
+        let nv = inst.nv;
+        let lv = inst.loc[vu];
+        let dem = inst.demand[vu];
+        let st = inst.stream[vu];
+        if veh.max_visits.is_some_and(|m| route.n_visits + 1 > m)
+            || veh.max_day_load.is_some_and(|m| route.day_load + dem[0] > m)
+        {
+            return;
+        }
+        let len = route.nodes.len();
+        let wv = &inst.windows[vu];
+        let sv = inst.service[vu];
+        let cpd = veh.cost_per_distance;
+        let cps = veh.cost_per_second;
+        for p in 0..=len {
+            if self.blink > 0.0 && rng.unit() < self.blink {
+                continue;
+            }
+            let (pl, pend) = if p == 0 {
+                (veh.start, veh.shift.start)
+            } else {
+                (inst.loc[route.nodes[p - 1] as usize], route.early_end[p - 1])
+            };
+            let (nl, nlate) = if p == len {
+                (veh.end, veh.shift.end)
+            } else {
+                (inst.loc[route.nodes[p] as usize], route.late_start[p])
+            };
+            let Some(sv_start) = start_in(wv, pend + inst.t(c, pl, lv)) else {
+                continue;
+            };
+            let vend = sv_start + sv;
+            let base_d = inst.d(c, pl, nl);
+            let base_t = inst.t(c, pl, nl);
+            // Join the trip at this position.
+            let trip = if p < len {
+                Some(route.trip_of[p] as usize)
+            } else if len > 0 && (route.nodes[len - 1] as usize) < nv {
+                Some(route.trip_of[len - 1] as usize)
+            } else {
+                None
+            };
+            if let Some(t) = trip {
+                let ti = &route.trips[t];
+                let fits = ti.stream == Some(st)
+                    && (0..DIMS).all(|d| ti.load[d] + dem[d] <= veh.capacity[d])
+                    && ti.fac.is_none_or(|f| {
+                        inst.fac_limit[f].is_none_or(|l| self.intake[f] + dem[0] <= l)
+                    });
+                if fits && vend + inst.t(c, lv, nl) <= nlate {
+                    let dd = inst.d(c, pl, lv) + inst.d(c, lv, nl) - base_d;
+                    if veh.max_distance.is_none_or(|m| route.dist + dd <= m) {
+                        let dt = inst.t(c, pl, lv) + sv + inst.t(c, lv, nl) - base_t;
+                        out(Insertion {
+                            route: ri,
+                            pos: p,
+                            fac: None,
+                            delta: cpd * dd + cps * dt + if len == 0 { veh.fixed_cost } else { 0 },
+                        });
+                    }
+                }
+            }
+            // Open a new trip at a trip boundary.
+            let boundary = p == 0 || (route.nodes[p - 1] as usize) >= nv;
+            if !boundary {
+                continue;
+            }
+            let fixed = if len == 0 { veh.fixed_cost } else { 0 };
+            if p == len && veh.unload_at_end && vend + inst.t(c, lv, nl) <= nlate {
+                let dd = inst.d(c, pl, lv) + inst.d(c, lv, nl) - base_d;
+                if veh.max_distance.is_none_or(|m| route.dist + dd <= m) {
+                    let dt = inst.t(c, pl, lv) + sv + inst.t(c, lv, nl) - base_t;
+                    out(Insertion {
+                        route: ri,
+                        pos: p,
+                        fac: None,
+                        delta: cpd * dd + cps * dt + fixed,
+                    });
+                }
+            }
+            for &f in &inst.facs_for_stream[st.index()] {
+                if inst.fac_limit[f].is_some_and(|l| self.intake[f] + dem[0] > l) {
+                    continue;
+                }
+                let fu = nv + f;
+                let lf = inst.loc[fu];
+                let Some(fs) = start_in(&inst.windows[fu], vend + inst.t(c, lv, lf)) else {
+                    continue;
+                };
+                if fs + inst.service[fu] + inst.t(c, lf, nl) > nlate {
+                    continue;
+                }
+                let dd = inst.d(c, pl, lv) + inst.d(c, lv, lf) + inst.d(c, lf, nl) - base_d;
+                if veh.max_distance.is_some_and(|m| route.dist + dd > m) {
+                    continue;
+                }
+                let dt = inst.t(c, pl, lv)
+                    + sv
+                    + inst.t(c, lv, lf)
+                    + inst.service[fu]
+                    + inst.t(c, lf, nl)
+                    - base_t;
+                out(Insertion {
+                    route: ri,
+                    pos: p,
+                    fac: Some(fu as u32),
+                    delta: cpd * dd + cps * dt + fixed,
+                });
+            }
+        }
+    }
+
+    /// Tries every accepting facility for each trip end of route `r`, keeping the
+    /// cheapest feasible one (where to empty, not only when).
+    pub fn optimise_facilities(&mut self, inst: &Inst, r: usize) {
+        let nv = inst.nv;
+        let n_trips = self.routes[r].trips.len();
+        for t in 0..n_trips {
+            let Some(cur) = self.routes[r].trips.get(t).and_then(|x| x.fac) else {
+                continue;
+            };
+            let Some(st) = self.routes[r].trips[t].stream else {
+                continue;
+            };
+            let at = self.routes[r].trips[t].end;
+            let load = self.routes[r].trips[t].load[0];
+            let options = &inst.facs_for_stream[st.index()];
+            if options.len() < 2 {
+                continue;
+            }
+            let mut best = (self.routes[r].cost, cur);
+            let mut nodes = self.routes[r].nodes.clone();
+            for &f in options {
+                if f == cur
+                    || inst.fac_limit[f].is_some_and(|l| self.intake[f] + load > l)
+                {
+                    continue;
+                }
+                nodes[at] = (nv + f) as u32;
+                if let Some((cost, _)) = inst.eval(self.routes[r].vehicle, &nodes)
+                    && cost < best.0
+                {
+                    best = (cost, f);
+                }
+            }
+            if best.1 != cur {
+                nodes[at] = (nv + best.1) as u32;
+                self.set_nodes(inst, r, nodes);
+            }
+        }
+    }
+
+    /// Re-inserts every removed visit greedily in `order`; the ones that fit nowhere (or
+    /// optional ones not worth their penalty) stay removed.
+    pub fn recreate(&mut self, inst: &Inst, order: &[u32], rng: &mut Rng) -> Vec<usize> {
+        let mut touched = Vec::new();
+        for &v in order {
+            if inst.static_reason[v as usize].is_some() {
+                continue;
+            }
+            if let Some(ins) = self.best_insertion(inst, v, rng) {
+                if inst.penalty[v as usize].is_some_and(|p| ins.delta >= p) {
+                    continue;
+                }
+                let r = ins.route;
+                if self.insert(inst, &ins, v) {
+                    touched.push(r);
+                } else {
+                    // The estimate was optimistic for this vehicle: undo.
+                    self.remove_visit(inst, v);
+                }
+            }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        touched
+    }
+
+    /// Converts to the public [`Solution`] (reasons for left-out visits included).
+    pub fn to_solution(&self, inst: &Inst) -> Solution {
+        let nv = inst.nv;
+        let mut routes = Vec::new();
+        for r in &self.routes {
+            if r.nodes.is_empty() {
+                continue;
+            }
+            let mut trips = Vec::new();
+            let mut cur: Vec<usize> = Vec::new();
+            for &x in &r.nodes {
+                let x = x as usize;
+                if x < nv {
+                    cur.push(x);
+                } else {
+                    let stream = inst.stream[cur[0]];
+                    trips.push(Trip {
+                        stream,
+                        visits: std::mem::take(&mut cur),
+                        facility: Some(x - nv),
+                    });
+                }
+            }
+            if !cur.is_empty() {
+                trips.push(Trip {
+                    stream: inst.stream[cur[0]],
+                    visits: cur,
+                    facility: None,
+                });
+            }
+            routes.push(Route {
+                vehicle: r.vehicle,
+                trips,
+            });
+        }
+        let mut removed = self.removed.clone();
+        removed.sort_unstable();
+        let unserved = removed
+            .iter()
+            .map(|&v| {
+                let v = v as usize;
+                let reason = inst.static_reason[v].unwrap_or(if inst.penalty[v].is_some() {
+                    UnservedReason::NotWorthIt
+                } else {
+                    UnservedReason::NoFeasibleSlot
+                });
+                Unserved { visit: v, reason }
+            })
+            .collect();
+        let cost = self.routes.iter().map(|r| r.cost).sum::<i64>()
+            + removed
+                .iter()
+                .filter_map(|&v| inst.penalty[v as usize])
+                .sum::<i64>();
+        Solution {
+            routes,
+            unserved,
+            cost,
+            iterations: 0,
+        }
+    }
+}
