@@ -1,0 +1,108 @@
+//! Household collection points on residential street nodes.
+//!
+//! The household estimate is spread along residential streets in proportion to their
+//! length. Streets are walked in Z-order of their first node (so the carry-over from a
+//! short street goes to a nearby one), accumulating households; each time the running
+//! sum reaches the next point's size — `households_per_point` ±15%, seeded — a point
+//! is put on the street node nearest to where the threshold was crossed. The seed
+//! also shifts the first threshold, so another seed moves every point along its street.
+
+use std::collections::BTreeMap;
+
+use sortfleet_model::LatLon;
+
+use crate::osm::OsmData;
+use crate::rng::{Rng, morton};
+
+/// A synthesised household point before demand and bins are attached.
+#[derive(Debug, Clone)]
+pub(crate) struct RawPoint {
+    /// Position of that node.
+    pub location: LatLon,
+    /// Households served.
+    pub households: f64,
+    /// Street name, if the way has one.
+    pub street: Option<String>,
+    /// Highway class of the street.
+    pub class: String,
+}
+
+/// Synthesises points for `households` spread over the residential streets of `osm`.
+pub(crate) fn synthesise(
+    osm: &OsmData,
+    households: f64,
+    residential_m: f64,
+    per_point: f64,
+    min: (f64, f64),
+    max: (f64, f64),
+    rng: &mut Rng,
+) -> Vec<RawPoint> {
+    if residential_m <= 0.0 {
+        return Vec::new();
+    }
+    let per_metre = households / residential_m;
+    let mut streets: Vec<_> = osm.roads.iter().filter(|r| r.is_residential()).collect();
+    streets.sort_by_key(|r| (morton(osm.nodes[&r.refs[0]], min, max), r.id));
+
+    let draw = |rng: &mut Rng| per_point * rng.range_f(0.85, 1.15);
+    let mut target = draw(rng);
+    let mut acc = -rng.range_f(0.0, per_point);
+    // One point per node: a second threshold crossed at the same node adds to it.
+    let mut by_node: BTreeMap<i64, usize> = BTreeMap::new();
+    let mut out: Vec<RawPoint> = Vec::new();
+    for r in streets {
+        for w in r.refs.windows(2) {
+            let (a, b) = (osm.nodes[&w[0]], osm.nodes[&w[1]]);
+            let h = a.haversine_m(&b) * per_metre;
+            let start = acc;
+            acc += h;
+            while acc >= target {
+                // Where along the segment the threshold fell.
+                let t = if h > 0.0 { (target - start) / h } else { 1.0 };
+                let (node, location) = if t < 0.5 { (w[0], a) } else { (w[1], b) };
+                match by_node.get(&node) {
+                    Some(&i) => out[i].households += target,
+                    None => {
+                        by_node.insert(node, out.len());
+                        out.push(RawPoint {
+                            location,
+                            households: target,
+                            street: r.name.clone(),
+                            class: r.class.clone(),
+                        });
+                    }
+                }
+                acc -= target;
+                target = draw(rng);
+            }
+        }
+    }
+    out
+}
+
+/// Keeps at most `max` of `points`, evenly spaced in their street order (which is
+/// spatially coherent), so the kept points still cover the whole town. The seed picks
+/// the offset within each stride.
+pub(crate) fn thin(points: Vec<RawPoint>, max: usize, rng: &mut Rng) -> Vec<RawPoint> {
+    let n = points.len();
+    if n <= max {
+        return points;
+    }
+    let offset = rng.unit();
+    let keep: Vec<usize> = (0..max)
+        .map(|k| (((k as f64 + offset) * n as f64 / max as f64) as usize).min(n - 1))
+        .collect();
+    let mut keep_iter = keep.into_iter().peekable();
+    points
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            if keep_iter.peek() == Some(&i) {
+                keep_iter.next();
+                Some(p)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
