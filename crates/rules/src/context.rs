@@ -302,10 +302,10 @@ impl RuleContext {
     /// Registers a bin (tag id) standing at `point` for `stream`.
     pub fn add_bin(&mut self, bin: BinId, point: PointId, stream: Stream) {
         let info = BinInfo { point, stream };
-        if let Some(old) = self.bins.insert(bin, info.clone()) {
-            if let Some(n) = self.bins_at.get_mut(&(old.point, old.stream)) {
-                *n = n.saturating_sub(1);
-            }
+        if let Some(old) = self.bins.insert(bin, info.clone())
+            && let Some(n) = self.bins_at.get_mut(&(old.point, old.stream))
+        {
+            *n = n.saturating_sub(1);
         }
         *self.bins_at.entry((info.point, info.stream)).or_default() += 1;
     }

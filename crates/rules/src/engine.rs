@@ -288,19 +288,19 @@ fn step(
         out,
     };
     // Lifting again after tipping at a facility without a ticket: that trip is over.
-    if matches!(ev.kind, EventKind::BinScan { .. }) {
-        if let Some((facility, tip_event)) = st.pending_tip.clone() {
-            let end = TripEnd {
-                at: ev.occurred_at,
-                event: Some(tip_event.clone()),
-                position: st.last_position.map(|p| p.0),
-                kind: TripEndKind::TippedWithoutTicket {
-                    facility,
-                    tip_event,
-                },
-            };
-            close_trip(rules, &mut cx, st, end);
-        }
+    if matches!(ev.kind, EventKind::BinScan { .. })
+        && let Some((facility, tip_event)) = st.pending_tip.clone()
+    {
+        let end = TripEnd {
+            at: ev.occurred_at,
+            event: Some(tip_event.clone()),
+            position: st.last_position.map(|p| p.0),
+            kind: TripEndKind::TippedWithoutTicket {
+                facility,
+                tip_event,
+            },
+        };
+        close_trip(rules, &mut cx, st, end);
     }
     let facts = derive(ctx, plan, st, ev);
     {
@@ -360,7 +360,8 @@ fn close_trip(rules: &[Box<dyn Rule>], cx: &mut Cx<'_>, st: &mut VehicleState, e
         let min = cx.ctx.thresholds().min_purity_pct;
         if t.rejected || t.purity_pct.is_some_and(|p| p < min) {
             for p in st.trip.contamination_sources() {
-                *st.contamination.entry(p).or_default() += 1;
+                let n = st.contamination.entry(p).or_default();
+                *n = n.saturating_add(1);
             }
         }
     }
@@ -473,20 +474,18 @@ fn apply(st: &mut VehicleState, ev: &TruckEvent, facts: &Facts) {
         st.last_position = Some((p, at));
     }
     match facts.off_corridor {
-        Some(true) => {
-            if st.off_corridor_since.is_none() {
-                st.off_corridor_since = Some((at, id.clone()));
-            }
+        Some(true) if st.off_corridor_since.is_none() => {
+            st.off_corridor_since = Some((at, id.clone()));
         }
+        Some(true) => {}
         Some(false) => st.off_corridor_since = None,
         None => {}
     }
     match &facts.foreign_point {
-        Some(fp) => {
-            if st.dwell.as_ref().is_none_or(|d| &d.0 != fp) {
-                st.dwell = Some((fp.clone(), at, id.clone()));
-            }
+        Some(fp) if st.dwell.as_ref().is_none_or(|d| &d.0 != fp) => {
+            st.dwell = Some((fp.clone(), at, id.clone()));
         }
+        Some(_) => {}
         None if valid(ev.position).is_some() => st.dwell = None,
         None => {}
     }

@@ -29,3 +29,6 @@ pub use context::{
 pub use engine::{Engine, Facts, ScanFacts};
 pub use rules::{Cx, Draft, Rule, Seen, ShiftClose, registry};
 pub use state::{Pickup, Ticket, Trip, TripEnd, TripEndKind, VehicleState};
+
+#[cfg(test)]
+mod tests;

@@ -59,10 +59,10 @@ impl Trip {
     pub fn contamination_sources(&self) -> BTreeSet<PointId> {
         let mut s: BTreeSet<PointId> = self.contaminated_points.keys().cloned().collect();
         for p in &self.pickups {
-            if let (Some(pt), Some(ps), Some(ts)) = (&p.point, p.stream, self.stream) {
-                if ps != ts {
-                    s.insert(pt.clone());
-                }
+            if let (Some(pt), Some(ps), Some(ts)) = (&p.point, p.stream, self.stream)
+                && ps != ts
+            {
+                s.insert(pt.clone());
             }
         }
         s

@@ -59,8 +59,10 @@ impl Rule for ContaminatedDelivery {
             return;
         }
         for p in sources {
-            let earlier =
-                cx.ctx.prior_contamination(&p) + state.contamination.get(&p).copied().unwrap_or(0);
+            let earlier = cx
+                .ctx
+                .prior_contamination(&p)
+                .saturating_add(state.contamination.get(&p).copied().unwrap_or(0));
             let mut evidence: Vec<String> = trip
                 .contaminated_points
                 .get(&p)

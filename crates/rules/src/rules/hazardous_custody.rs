@@ -73,21 +73,21 @@ impl Rule for HazardousCustody {
             );
         }
         let deadline = cx.ctx.thresholds().hazardous_deadline_ms;
-        if let Some((t0, _)) = &seen.state.trip.hazardous_since {
-            if ev.occurred_at > t0.saturating_add(deadline) {
-                let why = format!(
-                    "not delivered to a hazardous store within {} min",
-                    deadline / 60_000
-                );
-                self.custody(
-                    cx,
-                    &seen.state.trip,
-                    ev.occurred_at,
-                    Some(&ev.client_event_id),
-                    seen.facts.position,
-                    &why,
-                );
-            }
+        if let Some((t0, _)) = &seen.state.trip.hazardous_since
+            && ev.occurred_at > t0.saturating_add(deadline)
+        {
+            let why = format!(
+                "not delivered to a hazardous store within {} min",
+                deadline / 60_000
+            );
+            self.custody(
+                cx,
+                &seen.state.trip,
+                ev.occurred_at,
+                Some(&ev.client_event_id),
+                seen.facts.position,
+                &why,
+            );
         }
     }
     fn on_trip_end(&self, cx: &mut Cx<'_>, trip: &Trip, end: &TripEnd, _state: &VehicleState) {

@@ -64,14 +64,15 @@ impl Rule for MassBalance {
                 ),
             );
         }
-        if let Some(plan) = cx.plan {
-            if plan.rated_payload.0 > 0 && net > i128::from(plan.rated_payload.0) {
-                let msg = format!(
-                    "net {} kg exceeds the rated payload {}",
-                    t.net_kg.0, plan.rated_payload
-                );
-                self.raise(cx, trip, end, "payload", msg);
-            }
+        if let Some(plan) = cx.plan
+            && plan.rated_payload.0 > 0
+            && net > i128::from(plan.rated_payload.0)
+        {
+            let msg = format!(
+                "net {} kg exceeds the rated payload {}",
+                t.net_kg.0, plan.rated_payload
+            );
+            self.raise(cx, trip, end, "payload", msg);
         }
         let all_weighed = trip.is_loaded() && trip.pickups.iter().all(|p| p.lift_kg.is_some());
         let (reference, what, two_sided): (i128, &str, bool) = if all_weighed {

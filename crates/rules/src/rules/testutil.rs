@@ -184,10 +184,10 @@ impl World {
         kg: Option<i64>,
     ) -> Vec<Incident> {
         let reg = bin.and_then(|b| self.ctx.bin(&BinId::new(b))).cloned();
-        if let Some(r) = &reg {
-            if self.pos.is_some() {
-                self.pos = self.ctx.point(&r.point).and_then(|p| p.position);
-            }
+        if let Some(r) = &reg
+            && self.pos.is_some()
+        {
+            self.pos = self.ctx.point(&r.point).and_then(|p| p.position);
         }
         self.event(EventKind::BinScan {
             bin: bin.map(BinId::new),

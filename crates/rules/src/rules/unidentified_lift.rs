@@ -70,7 +70,7 @@ impl Rule for UnidentifiedLift {
                     occurred_at: ev.occurred_at,
                     message: format!(
                         "lift {} of {s} at {p}, which has {registered} registered {s} bin(s)",
-                        before + 1
+                        before.saturating_add(1)
                     ),
                     ..Draft::default()
                 },
