@@ -53,7 +53,8 @@ pub enum LedgerError {
 }
 
 impl LedgerError {
-    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+    /// Builds an [`LedgerError::InvalidInput`].
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         LedgerError::InvalidInput {
             field,
             reason: reason.into(),
