@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sortfleet_model::{
     BinId, DistrictId, FacilityId, Kilograms, LatLon, Metres, PointId, Stream, VehicleId,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Bad master data handed to the context; names the offending item and field.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -222,6 +222,45 @@ pub struct RuleContext {
     planned_at: BTreeMap<PointId, u8>,
     /// Contamination incidents already booked to a point before today.
     prior_contamination: BTreeMap<PointId, u32>,
+    /// Points with a position, by grid cell.
+    point_grid: HashMap<(i32, i32), Vec<PointId>>,
+    /// Corridor segments per vehicle, by grid cell.
+    corridor_grid: BTreeMap<VehicleId, SegmentIndex>,
+}
+
+/// Corridor segments of one vehicle bucketed by grid cell, so that "is the truck on its
+/// route" costs a few segment distances instead of a walk over the whole day's geometry.
+#[derive(Clone, Debug, Default)]
+struct SegmentIndex {
+    cells: HashMap<(i32, i32), Vec<(u32, u32)>>,
+    /// Segments too long to bucket; always checked.
+    long: Vec<(u32, u32)>,
+}
+
+impl SegmentIndex {
+    fn build(corridor: &[Vec<LatLon>]) -> Self {
+        let mut ix = Self::default();
+        for (li, line) in corridor.iter().enumerate() {
+            let segs: Vec<(usize, &LatLon, &LatLon)> = if line.len() == 1 {
+                vec![(0, &line[0], &line[0])]
+            } else {
+                line.windows(2)
+                    .enumerate()
+                    .map(|(i, w)| (i, &w[0], &w[1]))
+                    .collect()
+            };
+            for (si, a, b) in segs {
+                let id = (li as u32, si as u32);
+                match geo::cells_of_segment(a, b) {
+                    Some(cs) => cs
+                        .into_iter()
+                        .for_each(|c| ix.cells.entry(c).or_default().push(id)),
+                    None => ix.long.push(id),
+                }
+            }
+        }
+        ix
+    }
 }
 
 fn check_pos(
@@ -266,6 +305,8 @@ impl RuleContext {
                 field: "rated_payload",
             });
         }
+        self.corridor_grid
+            .insert(plan.id.clone(), SegmentIndex::build(&plan.corridor));
         self.vehicles.insert(plan.id.clone(), plan);
         self.planned_at.clear();
         for v in self.vehicles.values() {
@@ -294,6 +335,17 @@ impl RuleContext {
     pub fn add_point(&mut self, id: PointId, info: PointInfo) -> Result<(), ContextError> {
         if let Some(p) = &info.position {
             check_pos("point", id.as_str(), "position", p)?;
+        }
+        if let Some(old) = self.points.get(&id).and_then(|o| o.position)
+            && let Some(v) = self.point_grid.get_mut(&geo::cell(&old))
+        {
+            v.retain(|x| x != &id);
+        }
+        if let Some(pos) = &info.position {
+            self.point_grid
+                .entry(geo::cell(pos))
+                .or_default()
+                .push(id.clone());
         }
         self.points.insert(id, info);
         Ok(())
@@ -389,19 +441,31 @@ impl RuleContext {
     /// The nearest foreign point (see [`Self::is_foreign_point`]) within the stop radius.
     pub fn foreign_point_near(&self, plan: &VehiclePlan, pos: &LatLon) -> Option<&PointId> {
         let r = self.thresholds.stop_radius_m;
-        self.planned_at
-            .keys()
-            .filter_map(|id| {
-                let p = self.points.get(id)?.position?;
-                let d = pos.haversine_m(&p);
-                (d <= r).then_some((id, d))
-            })
-            .filter(|(id, _)| self.is_foreign_point(plan, id))
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(id, _)| id)
+        let near = |id: &PointId| -> Option<f64> {
+            let p = self.points.get(id)?.position?;
+            let d = pos.haversine_m(&p);
+            (d <= r && self.planned_at.contains_key(id)).then_some(d)
+        };
+        let best = |it: &mut dyn Iterator<Item = &PointId>| -> Option<PointId> {
+            it.filter_map(|id| near(id).map(|d| (id, d)))
+                .filter(|(id, _)| self.is_foreign_point(plan, id))
+                .min_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(b.0)))
+                .map(|(id, _)| id.clone())
+        };
+        let found = match geo::cells_around(pos, r) {
+            Some(cells) => best(
+                &mut cells
+                    .iter()
+                    .filter_map(|c| self.point_grid.get(c))
+                    .flatten(),
+            ),
+            None => best(&mut self.planned_at.keys()),
+        }?;
+        self.planned_at.get_key_value(&found).map(|(k, _)| k)
     }
 
-    /// Distance from `pos` to the vehicle's corridor, `None` without a corridor.
+    /// Distance from `pos` to the vehicle's corridor, `None` without a corridor. Exact
+    /// but walks the whole geometry; see [`Self::off_corridor`] for the fast test.
     pub fn corridor_distance_m(&self, plan: &VehiclePlan, pos: &LatLon) -> Option<f64> {
         plan.corridor
             .iter()
@@ -410,11 +474,105 @@ impl RuleContext {
             .min_by(f64::total_cmp)
     }
 
+    /// Whether `pos` is farther than the corridor threshold from the vehicle's
+    /// corridor; `None` when the vehicle has no corridor. Uses the segment grid.
+    pub fn off_corridor(&self, plan: &VehiclePlan, pos: &LatLon) -> Option<bool> {
+        if plan.corridor.iter().all(|l| l.is_empty()) {
+            return None;
+        }
+        let limit = self.thresholds.corridor_m;
+        let Some(ix) = self.corridor_grid.get(&plan.id) else {
+            return self.corridor_distance_m(plan, pos).map(|d| d > limit);
+        };
+        let Some(cells) = geo::cells_around(pos, limit) else {
+            return self.corridor_distance_m(plan, pos).map(|d| d > limit);
+        };
+        let seg = |&(li, si): &(u32, u32)| -> f64 {
+            // The index was built from the stored plan; a caller's copy may differ.
+            let line = plan.corridor.get(li as usize);
+            match line.and_then(|l| l.get(si as usize)) {
+                Some(a) => {
+                    let b = line.and_then(|l| l.get(si as usize + 1)).unwrap_or(a);
+                    geo::dist_to_segment_m(pos, a, b)
+                }
+                None => f64::INFINITY,
+            }
+        };
+        let near = cells
+            .iter()
+            .filter_map(|c| ix.cells.get(c))
+            .flatten()
+            .chain(&ix.long)
+            .any(|s| seg(s) <= limit);
+        Some(!near)
+    }
+
     /// The district an incident at `point` of `vehicle` is booked to.
     pub fn district_for(&self, vehicle: &VehicleId, point: Option<&PointId>) -> Option<DistrictId> {
         point
             .and_then(|p| self.points.get(p))
             .and_then(|p| p.district.clone())
             .or_else(|| self.vehicles.get(vehicle).and_then(|v| v.district.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn plan_with(corridor: Vec<Vec<LatLon>>) -> VehiclePlan {
+        VehiclePlan {
+            id: VehicleId::new("V"),
+            district: None,
+            depot: None,
+            certified: vec![],
+            hazardous_licence: false,
+            rated_payload: Kilograms(0),
+            trips: vec![],
+            corridor,
+        }
+    }
+
+    #[test]
+    fn bad_master_data_names_the_field() {
+        let mut c = RuleContext::new(Thresholds::default());
+        let mut p = plan_with(vec![]);
+        p.depot = Some(LatLon::new(f64::NAN, 0.0));
+        let e = c.add_vehicle(p).unwrap_err();
+        assert!(e.to_string().contains("depot"), "{e}");
+        let f = FacilitySite {
+            position: LatLon::new(0.0, 0.0),
+            geofence: Metres(-1),
+            accepts: vec![],
+        };
+        assert!(
+            c.add_facility("F".into(), f)
+                .unwrap_err()
+                .to_string()
+                .contains("geofence")
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, rng_seed: proptest::test_runner::RngSeed::Fixed(7), ..ProptestConfig::default() })]
+
+        /// The grid answer equals the exact walk over the whole corridor.
+        #[test]
+        fn off_corridor_grid_matches_exact(
+            pts in prop::collection::vec((31.19f64..31.23, 121.39f64..121.43), 1..30),
+            probes in prop::collection::vec((31.18f64..31.24, 121.38f64..121.44), 1..30),
+            corridor_m in 10.0f64..600.0,
+        ) {
+            let line: Vec<LatLon> = pts.into_iter().map(|(a, b)| LatLon::new(a, b)).collect();
+            let mut c = RuleContext::new(Thresholds { corridor_m, ..Thresholds::default() });
+            let plan = plan_with(vec![line.clone(), vec![]]);
+            c.add_vehicle(plan.clone()).unwrap();
+            for (a, b) in probes {
+                let p = LatLon::new(a, b);
+                let exact = geo::dist_to_polyline_m(&p, &line) > corridor_m;
+                prop_assert_eq!(c.off_corridor(&plan, &p), Some(exact));
+            }
+        }
     }
 }

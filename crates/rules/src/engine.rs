@@ -425,8 +425,8 @@ fn derive(
     };
     let off_corridor = match (plan, position) {
         (Some(v), Some(p)) => ctx
-            .corridor_distance_m(v, &p)
-            .map(|d| in_facility.is_none() && !at_depot && d > th.corridor_m),
+            .off_corridor(v, &p)
+            .map(|off| off && in_facility.is_none() && !at_depot),
         _ => None,
     };
     let scan = match &ev.kind {

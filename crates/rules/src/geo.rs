@@ -6,6 +6,64 @@ use sortfleet_model::LatLon;
 /// Metres per degree of latitude on the mean Earth sphere.
 const M_PER_DEG: f64 = 6_371_008.8 * std::f64::consts::PI / 180.0;
 
+/// Grid cell size of the spatial indexes, degrees (about 220 m north-south).
+pub const CELL_DEG: f64 = 0.002;
+
+/// Above this many cells a query scans everything instead (absurd radii, poles).
+const MAX_CELLS: i64 = 4096;
+
+/// The grid cell holding `p`.
+pub fn cell(p: &LatLon) -> (i32, i32) {
+    // `as` saturates, so even a wild coordinate cannot panic here.
+    (
+        (p.lat / CELL_DEG).floor() as i32,
+        (p.lon / CELL_DEG).floor() as i32,
+    )
+}
+
+/// Inclusive cell ranges covering a box; `None` when it would be more than `MAX_CELLS`.
+fn cell_box(lo: &LatLon, hi: &LatLon) -> Option<((i32, i32), (i32, i32))> {
+    let (a, b) = (cell(lo), cell(hi));
+    let n = (i64::from(b.0) - i64::from(a.0) + 1) * (i64::from(b.1) - i64::from(a.1) + 1);
+    (n <= MAX_CELLS).then_some((a, b))
+}
+
+/// Every cell within `radius_m` of `p` (by bounding box), or `None` for "too many: scan all".
+pub fn cells_around(p: &LatLon, radius_m: f64) -> Option<Vec<(i32, i32)>> {
+    if !radius_m.is_finite() || radius_m < 0.0 {
+        return None;
+    }
+    let dlat = radius_m / M_PER_DEG;
+    let dlon = radius_m / (M_PER_DEG * p.lat.to_radians().cos().max(0.01));
+    let lo = LatLon::new(p.lat - dlat, p.lon - dlon);
+    let hi = LatLon::new(p.lat + dlat, p.lon + dlon);
+    let (a, b) = cell_box(&lo, &hi)?;
+    Some(
+        (a.0..=b.0)
+            .flat_map(|i| (a.1..=b.1).map(move |j| (i, j)))
+            .collect(),
+    )
+}
+
+/// Cells overlapped by the bounding box of segment a-b, or `None` if too many.
+pub fn cells_of_segment(a: &LatLon, b: &LatLon) -> Option<Vec<(i32, i32)>> {
+    let lo = LatLon::new(a.lat.min(b.lat), a.lon.min(b.lon));
+    let hi = LatLon::new(a.lat.max(b.lat), a.lon.max(b.lon));
+    let (x, y) = cell_box(&lo, &hi)?;
+    Some(
+        (x.0..=y.0)
+            .flat_map(|i| (x.1..=y.1).map(move |j| (i, j)))
+            .collect(),
+    )
+}
+
+/// Distance in metres from `p` to segment a-b.
+pub fn dist_to_segment_m(p: &LatLon, a: &LatLon, b: &LatLon) -> f64 {
+    let kx = M_PER_DEG * p.lat.to_radians().cos();
+    let xy = |q: &LatLon| ((q.lon - p.lon) * kx, (q.lat - p.lat) * M_PER_DEG);
+    seg_dist_origin(xy(a), xy(b))
+}
+
 /// Distance in metres from `p` to the polyline `line` (a single point if it has one vertex).
 pub fn dist_to_polyline_m(p: &LatLon, line: &[LatLon]) -> f64 {
     match line {
@@ -50,5 +108,17 @@ mod tests {
         let q = LatLon::new(31.02, 121.0);
         assert!((dist_to_polyline_m(&q, &line) - q.haversine_m(&line[1])).abs() < 1.0);
         assert!(dist_to_polyline_m(&q, &[]).is_infinite());
+    }
+
+    #[test]
+    fn cells_cover_the_radius() {
+        let p = LatLon::new(31.2001, 121.4001);
+        let cs = cells_around(&p, 250.0).unwrap();
+        assert!(cs.contains(&cell(&p)));
+        // A point 240 m north lies in one of the cells.
+        let q = LatLon::new(31.2001 + 240.0 / M_PER_DEG, 121.4001);
+        assert!(cs.contains(&cell(&q)));
+        assert!(cells_around(&p, 1e9).is_none());
+        assert!(cells_around(&p, f64::NAN).is_none());
     }
 }
