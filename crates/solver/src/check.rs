@@ -263,11 +263,14 @@ pub fn check(pd: &ProblemData, sol: &Solution) -> Result<CheckReport, Violation>
         routes: Vec::new(),
     };
     for (ri, route) in sol.routes.iter().enumerate() {
-        let veh = pd.vehicles().get(route.vehicle).ok_or(Violation::UnknownIndex {
-            route: ri,
-            what: "vehicle",
-            index: route.vehicle,
-        })?;
+        let veh = pd
+            .vehicles()
+            .get(route.vehicle)
+            .ok_or(Violation::UnknownIndex {
+                route: ri,
+                what: "vehicle",
+                index: route.vehicle,
+            })?;
         if std::mem::replace(&mut vehicle_used[route.vehicle], true) {
             return Err(Violation::VehicleTwice {
                 vehicle: route.vehicle,
@@ -283,7 +286,10 @@ pub fn check(pd: &ProblemData, sol: &Solution) -> Result<CheckReport, Violation>
         let last = route.trips.len() - 1;
         for (ti, trip) in route.trips.iter().enumerate() {
             if trip.visits.is_empty() {
-                return Err(Violation::EmptyTrip { route: ri, trip: ti });
+                return Err(Violation::EmptyTrip {
+                    route: ri,
+                    trip: ti,
+                });
             }
             if !veh.certified.contains(&trip.stream) {
                 return Err(Violation::NotCertified {
@@ -310,7 +316,10 @@ pub fn check(pd: &ProblemData, sol: &Solution) -> Result<CheckReport, Violation>
                     });
                 }
                 if visit.skills & !veh.skills != 0 {
-                    return Err(Violation::MissingSkill { route: ri, visit: v });
+                    return Err(Violation::MissingSkill {
+                        route: ri,
+                        visit: v,
+                    });
                 }
                 for (l, d) in load.iter_mut().zip(visit.demand) {
                     *l += d;
@@ -349,7 +358,10 @@ pub fn check(pd: &ProblemData, sol: &Solution) -> Result<CheckReport, Violation>
                 }
                 None => {
                     if ti != last || !veh.unload_at_end {
-                        return Err(Violation::NotEmptied { route: ri, trip: ti });
+                        return Err(Violation::NotEmptied {
+                            route: ri,
+                            trip: ti,
+                        });
                     }
                 }
             }

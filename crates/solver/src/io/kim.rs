@@ -32,7 +32,9 @@ pub fn read_kim(path: &Path) -> Result<Instance, ReadError> {
     let mut head = [0f64; 5];
     for (i, h) in head.iter_mut().enumerate() {
         let v = lines[i].split("//").next().unwrap_or("").trim();
-        *h = v.parse().map_err(|_| parse_err(path, i + 1, "bad header value"))?;
+        *h = v
+            .parse()
+            .map_err(|_| parse_err(path, i + 1, "bad header value"))?;
     }
     let [cap, day_volume, max_stops, lunch, mph] = head;
     let mut rows: Vec<[f64; 8]> = Vec::new();

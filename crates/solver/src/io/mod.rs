@@ -100,7 +100,10 @@ pub fn sibling_bks(path: &Path) -> Option<f64> {
     let sol = std::fs::read_to_string(path.with_extension("sol")).ok()?;
     sol.lines().find_map(|l| {
         let rest = l.trim().strip_prefix("Cost")?;
-        rest.trim_start_matches([':', ' ', '\t']).trim().parse().ok()
+        rest.trim_start_matches([':', ' ', '\t'])
+            .trim()
+            .parse()
+            .ok()
     })
 }
 
@@ -119,7 +122,11 @@ pub fn write_sol(inst: &Instance, sol: &Solution, cost: f64) -> String {
             if i > 0 {
                 parts.push("0".into());
             }
-            parts.extend(t.visits.iter().map(|v| (v + inst.first_customer).to_string()));
+            parts.extend(
+                t.visits
+                    .iter()
+                    .map(|v| (v + inst.first_customer).to_string()),
+            );
         }
         out.push_str(&format!("Route #{k}: {}\n", parts.join(" ")));
     }

@@ -24,15 +24,26 @@ pub fn read_solomon(path: &Path) -> Result<Instance, ReadError> {
     let mut fleet: Option<(usize, f64)> = None;
     let mut rows: Vec<[f64; 7]> = Vec::new();
     for (ln, l) in lines {
-        let nums: Vec<f64> = l.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+        let nums: Vec<f64> = l
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
         let words = l.split_whitespace().count();
         if nums.is_empty() || nums.len() != words {
             continue;
         }
         match (fleet, nums.len()) {
             (None, 2) => fleet = Some((nums[0] as usize, nums[1])),
-            (Some(_), 7) => rows.push([nums[0], nums[1], nums[2], nums[3], nums[4], nums[5], nums[6]]),
-            _ => return Err(parse_err(path, ln + 1, format!("unexpected line `{}`", l.trim()))),
+            (Some(_), 7) => rows.push([
+                nums[0], nums[1], nums[2], nums[3], nums[4], nums[5], nums[6],
+            ]),
+            _ => {
+                return Err(parse_err(
+                    path,
+                    ln + 1,
+                    format!("unexpected line `{}`", l.trim()),
+                ));
+            }
         }
     }
     let (n_veh, capacity) = fleet.ok_or_else(|| parse_err(path, 0, "missing VEHICLE block"))?;

@@ -40,10 +40,11 @@ pub fn read_vrplib(path: &Path) -> Result<Instance, ReadError> {
         let nums = nums.map_err(|e| parse_err(path, ln + 1, e.to_string()))?;
         sections.get_mut(sec).expect("section").push(nums);
     }
-    let name = header
-        .get("NAME")
-        .cloned()
-        .unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().into()).unwrap_or_default());
+    let name = header.get("NAME").cloned().unwrap_or_else(|| {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into())
+            .unwrap_or_default()
+    });
     let dim: usize = header
         .get("DIMENSION")
         .and_then(|d| d.parse().ok())
@@ -52,7 +53,10 @@ pub fn read_vrplib(path: &Path) -> Result<Instance, ReadError> {
         .get("CAPACITY")
         .and_then(|d| d.parse().ok())
         .ok_or_else(|| parse_err(path, 0, "missing CAPACITY"))?;
-    let ew = header.get("EDGE_WEIGHT_TYPE").map(String::as_str).unwrap_or("EUC_2D");
+    let ew = header
+        .get("EDGE_WEIGHT_TYPE")
+        .map(String::as_str)
+        .unwrap_or("EUC_2D");
     if ew != "EUC_2D" {
         return Err(ReadError::Unsupported {
             path: path.display().to_string(),
@@ -63,7 +67,11 @@ pub fn read_vrplib(path: &Path) -> Result<Instance, ReadError> {
     let sec = |n: &str| sections.get(n).map(Vec::as_slice).unwrap_or(&[]);
     let coords = sec("NODE_COORD_SECTION");
     if coords.len() != dim || coords.iter().any(|r| r.len() < 3) {
-        return Err(parse_err(path, 0, "NODE_COORD_SECTION does not match DIMENSION"));
+        return Err(parse_err(
+            path,
+            0,
+            "NODE_COORD_SECTION does not match DIMENSION",
+        ));
     }
     let by_node = |name: &str, col: usize| -> Result<Vec<f64>, ReadError> {
         let rows = sec(name);
@@ -79,7 +87,9 @@ pub fn read_vrplib(path: &Path) -> Result<Instance, ReadError> {
     };
     let demand = by_node("DEMAND_SECTION", 1)?;
     if sections.contains_key("RELEASE_TIME_SECTION")
-        && by_node("RELEASE_TIME_SECTION", 1)?.iter().any(|&r| r != 0.0)
+        && by_node("RELEASE_TIME_SECTION", 1)?
+            .iter()
+            .any(|&r| r != 0.0)
     {
         return Err(ReadError::Unsupported {
             path: path.display().to_string(),
@@ -103,7 +113,11 @@ pub fn read_vrplib(path: &Path) -> Result<Instance, ReadError> {
     for a in coords {
         for b in coords {
             let e = ((a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt();
-            dist.push(if tw { (e * 10.0).floor() as i64 } else { e.round() as i64 });
+            dist.push(if tw {
+                (e * 10.0).floor() as i64
+            } else {
+                e.round() as i64
+            });
         }
     }
     let windows = if tw {
@@ -112,9 +126,14 @@ pub fn read_vrplib(path: &Path) -> Result<Instance, ReadError> {
         for r in s {
             let i = r[0] as usize;
             if i == 0 || i > dim || r.len() < 3 {
-                return Err(parse_err(path, 0, format!("TIME_WINDOW_SECTION: bad row {r:?}")));
+                return Err(parse_err(
+                    path,
+                    0,
+                    format!("TIME_WINDOW_SECTION: bad row {r:?}"),
+                ));
             }
-            w[i - 1] = TimeWindow::new((r[1] * scale).round() as i64, (r[2] * scale).round() as i64);
+            w[i - 1] =
+                TimeWindow::new((r[1] * scale).round() as i64, (r[2] * scale).round() as i64);
         }
         w
     } else {
@@ -123,7 +142,10 @@ pub fn read_vrplib(path: &Path) -> Result<Instance, ReadError> {
     let service: Vec<f64> = if sections.contains_key("SERVICE_TIME_SECTION") {
         by_node("SERVICE_TIME_SECTION", 1)?
     } else {
-        let s: f64 = header.get("SERVICE_TIME").and_then(|s| s.parse().ok()).unwrap_or(0.0);
+        let s: f64 = header
+            .get("SERVICE_TIME")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0.0);
         (0..dim).map(|i| if i == depot { 0.0 } else { s }).collect()
     };
     let visits: Vec<Visit> = (1..dim)
@@ -143,7 +165,12 @@ pub fn read_vrplib(path: &Path) -> Result<Instance, ReadError> {
         .unwrap_or(dim - 1)
         .max(1);
     let reload = sections.contains_key("VEHICLES_RELOAD_DEPOT_SECTION") || kind == "MTVRPTWR";
-    let mut v = Vehicle::basic(depot, depot, [capacity.round() as i64, 0], vec![Stream::Residual]);
+    let mut v = Vehicle::basic(
+        depot,
+        depot,
+        [capacity.round() as i64, 0],
+        vec![Stream::Residual],
+    );
     v.shift = windows[depot];
     v.unload_at_end = true;
     let facilities = if reload {

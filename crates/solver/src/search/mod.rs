@@ -64,18 +64,31 @@ pub struct Progress {
 
 /// Solves `pd`. Never fails: visits that cannot be served come back in
 /// `Solution::unserved` with a reason.
-pub fn solve(pd: &ProblemData, params: &SolveParams, progress: &(dyn Fn(&Progress) + Sync)) -> Solution {
+pub fn solve(
+    pd: &ProblemData,
+    params: &SolveParams,
+    progress: &(dyn Fn(&Progress) + Sync),
+) -> Solution {
     let inst = Inst::new(pd);
     let threads = params.threads.max(1);
     let started = Instant::now();
     let global = AtomicI64::new(i64::MAX);
     let mut results: Vec<(i64, Solution)> = if threads == 1 {
-        vec![worker(&inst, params, params.seed, started, &global, progress)]
+        vec![worker(
+            &inst,
+            params,
+            params.seed,
+            started,
+            &global,
+            progress,
+        )]
     } else {
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
                 .map(|i| {
-                    let seed = params.seed.wrapping_add((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                    let seed = params
+                        .seed
+                        .wrapping_add((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
                     let inst = &inst;
                     let global = &global;
                     s.spawn(move || worker(inst, params, seed, started, global, progress))
@@ -121,7 +134,11 @@ fn worker(
 
     let stop = &params.stop;
     let default_iters = 1000 + 100 * inst.nv as u64;
-    let max_iters = match (stop.max_iterations, stop.time_limit, stop.max_no_improvement) {
+    let max_iters = match (
+        stop.max_iterations,
+        stop.time_limit,
+        stop.max_no_improvement,
+    ) {
         (Some(m), _, _) => Some(m),
         (None, None, None) => Some(default_iters),
         _ => None,
@@ -137,7 +154,11 @@ fn worker(
     let mut iter = 0u64;
     let mut frac = 0.0f64;
     loop {
-        if params.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
+        if params
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+        {
             break;
         }
         if let Some(m) = max_iters {

@@ -100,7 +100,11 @@ impl Inst {
         windows.extend(facs.iter().map(|f| f.hours.clone()));
         let facs_for_stream = Stream::ALL
             .iter()
-            .map(|s| (0..facs.len()).filter(|&f| facs[f].accepts.contains(s)).collect())
+            .map(|s| {
+                (0..facs.len())
+                    .filter(|&f| facs[f].accepts.contains(s))
+                    .collect()
+            })
             .collect();
         let vehicles = pd.vehicles().to_vec();
         let mut vtype = Vec::with_capacity(vehicles.len());
@@ -581,7 +585,35 @@ impl SearchState {
     pub fn best_insertion(&self, inst: &Inst, v: u32, rng: &mut Rng) -> Option<Insertion> {
         let mut best: Option<Insertion> = None;
         let mut seen_empty: Vec<usize> = Vec::new();
+        // Granular: with many routes, only those holding one of the nearest neighbours
+        // (plus one empty route per vehicle type) are scanned.
+        let used = self.routes.iter().filter(|r| !r.nodes.is_empty()).count();
+        let mut near: Vec<u32> = Vec::new();
+        if used > 12 {
+            for &w in inst.neighbours[v as usize].iter().take(40) {
+                let r = self.pos[w as usize].0;
+                if r != u32::MAX && !near.contains(&r) {
+                    near.push(r);
+                }
+            }
+        }
         for (ri, route) in self.routes.iter().enumerate() {
+            if !near.is_empty() && !route.nodes.is_empty() && !near.contains(&(ri as u32)) {
+                continue;
+            }
+            // A route whose trips are all too full for v and which cannot open a trip.
+            let vu = v as usize;
+            let dem = inst.demand[vu];
+            let cap = inst.vehicles[route.vehicle].capacity;
+            if !route.trips.is_empty()
+                && inst.facs_for_stream[inst.stream[vu].index()].is_empty()
+                && route
+                    .trips
+                    .iter()
+                    .all(|t| (0..DIMS).any(|d| t.load[d] + dem[d] > cap[d]))
+            {
+                continue;
+            }
             if route.nodes.is_empty() {
                 let t = inst.vtype[ri];
                 if seen_empty.contains(&t) {
@@ -659,7 +691,9 @@ impl SearchState {
         let dem = inst.demand[vu];
         let st = inst.stream[vu];
         if veh.max_visits.is_some_and(|m| route.n_visits + 1 > m)
-            || veh.max_day_load.is_some_and(|m| route.day_load + dem[0] > m)
+            || veh
+                .max_day_load
+                .is_some_and(|m| route.day_load + dem[0] > m)
         {
             return;
         }
@@ -675,7 +709,10 @@ impl SearchState {
             let (pl, pend) = if p == 0 {
                 (veh.start, veh.shift.start)
             } else {
-                (inst.loc[route.nodes[p - 1] as usize], route.early_end[p - 1])
+                (
+                    inst.loc[route.nodes[p - 1] as usize],
+                    route.early_end[p - 1],
+                )
             };
             let (nl, nlate) = if p == len {
                 (veh.end, veh.shift.end)
@@ -787,9 +824,7 @@ impl SearchState {
             let mut best = (self.routes[r].cost, cur);
             let mut nodes = self.routes[r].nodes.clone();
             for &f in options {
-                if f == cur
-                    || inst.fac_limit[f].is_some_and(|l| self.intake[f] + load > l)
-                {
+                if f == cur || inst.fac_limit[f].is_some_and(|l| self.intake[f] + load > l) {
                     continue;
                 }
                 nodes[at] = (nv + f) as u32;
