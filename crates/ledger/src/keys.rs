@@ -65,6 +65,16 @@ impl CheckpointKey {
         self.signing.verifying_key()
     }
 
+    /// The secret seed as 64 hex characters, the format [`CheckpointKey::from_file`] reads.
+    pub fn seed_hex(&self) -> String {
+        hex::encode(self.signing.to_bytes())
+    }
+
+    /// The public key as 64 hex characters (what a regulator pins).
+    pub fn public_key_hex(&self) -> String {
+        hex::encode(self.verifying_key().to_bytes())
+    }
+
     /// Short id of the key: hex of the first 8 bytes of SHA-256(public key).
     pub fn key_id(&self) -> &str {
         &self.key_id

@@ -80,7 +80,8 @@ pub struct VerifyReport {
     pub records: u64,
     /// Seq of the last record.
     pub head_seq: u64,
-    /// Stored hash of the last record (zeros when empty).
+    /// Stored hash of the last record (zeros when empty); hex in JSON.
+    #[serde(with = "hex_hash")]
     pub head_hash: [u8; 32],
     /// Checkpoints found.
     pub checkpoints: u64,
@@ -489,5 +490,22 @@ fn check_checkpoint(
             "the signed head hash differs from the stored chain: records up to here were rewritten"
                 .into(),
         );
+    }
+}
+
+/// `[u8; 32]` as a hex string in JSON reports.
+mod hex_hash {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(h: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(h))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let text = String::deserialize(d)?;
+        let bytes = hex::decode(&text).map_err(D::Error::custom)?;
+        bytes
+            .try_into()
+            .map_err(|_| D::Error::custom("hash must be 32 bytes"))
     }
 }
