@@ -1,0 +1,1 @@
+//! Graph file (placeholder until implemented below).
