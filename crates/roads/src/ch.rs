@@ -53,6 +53,8 @@ pub(crate) struct ChEdge {
 pub struct Ch {
     pub(crate) n: usize,
     pub(crate) rank: Vec<u32>,
+    /// Routing-graph id of each rank.
+    pub(crate) order: Vec<u32>,
     pub(crate) up_first: Vec<u32>,
     pub(crate) up: Vec<(u32, u64, u32, u32)>,
     pub(crate) dn_first: Vec<u32>,
@@ -255,7 +257,7 @@ impl Ch {
         for (r, &v) in order.iter().enumerate() {
             rank[v as usize] = r as u32;
         }
-        let mut ch = Ch { n, rank, ..Default::default() };
+        let mut ch = Ch { n, rank, order: order.clone(), ..Default::default() };
         ch.up_first.push(0);
         ch.dn_first.push(0);
         for &v in &order {
@@ -430,7 +432,7 @@ impl Ch {
         res
     }
 
-    /// One-to-one query: `(w, dur, seed source, seed target, original arcs in order)`.
+    /// One-to-one query: `(w, dur, source seed node, target seed node, original arcs in order)`.
     pub(crate) fn route(
         &self,
         fw: &mut Search,
@@ -478,7 +480,7 @@ impl Ch {
         for e in fpath.into_iter().chain(bpath) {
             self.unpack(e, &mut arcs);
         }
-        Some((best.0, best.1, src_rank, tgt_rank, arcs))
+        Some((best.0, best.1, self.order[src_rank as usize], self.order[tgt_rank as usize], arcs))
     }
 
     /// The rank of the node a parent edge was relaxed from.

@@ -123,7 +123,6 @@ pub struct Router {
     /// Routing graph (compacted to the SCC): CSR arcs `(head, w, dur, orig directed edge)`.
     first: Vec<u32>,
     arcs: Vec<(u32, u64, u32, u32)>,
-    arc_tail: Vec<u32>,
     ch: Ch,
     rtree: RTree<Seg>,
     lat0_cos: f64,
@@ -281,7 +280,6 @@ impl Router {
         }
         let arcs_csr: Vec<(u32, u64, u32, u32)> =
             carcs.iter().zip(&corig).map(|(a, &d)| (a.head, a.w, a.dur, d)).collect();
-        let arc_tail: Vec<u32> = carcs.iter().map(|a| a.tail).collect();
         // Start node and tails per directed base edge.
         let mut dstart = vec![u32::MAX; nd];
         let mut tails: Vec<Vec<u32>> = vec![Vec::new(); nd];
@@ -345,7 +343,6 @@ impl Router {
             dtail,
             first,
             arcs: arcs_csr,
-            arc_tail,
             ch,
             rtree,
             lat0_cos,
@@ -501,16 +498,13 @@ impl Router {
             let geometry = self.partial(from, to);
             return Some(RouteResult { duration_s: dur, distance_m: dist, geometry });
         }
-        let (_, _, _, _, arcs) = via?;
-        // Which directions the phantoms used: the source's is the one whose start node is the
-        // first arc's tail (or the meeting node when the path has no arc).
-        let first_node = arcs.first().map(|&a| self.arc_tail[a as usize]);
-        let last_node = arcs.last().map(|&a| self.arcs[a as usize].0);
+        let (_, _, src_node, tgt_node, arcs) = via?;
+        // The phantom directions the path used: the seeds it starts and ends at.
         let sdir = from
             .dirs
             .iter()
             .flatten()
-            .filter(|p| first_node.is_none_or(|n| self.dstart[p.d as usize] == n))
+            .filter(|p| self.dstart[p.d as usize] == src_node)
             .min_by_key(|p| p.from_w)
             .copied()?;
         let tdir = to
@@ -519,8 +513,7 @@ impl Router {
             .flatten()
             .filter(|p| {
                 let (a, b) = (self.dtail_first[p.d as usize] as usize, self.dtail_first[p.d as usize + 1] as usize);
-                let end = last_node.unwrap_or(self.dstart[sdir.d as usize]);
-                self.dtail[a..b].contains(&end)
+                self.dtail[a..b].contains(&tgt_node)
             })
             .min_by_key(|p| p.to_w)
             .copied()?;
