@@ -20,7 +20,10 @@ fn main() -> ExitCode {
                 serde_json::to_string_pretty(&summary).unwrap_or_default()
             );
             if let Some(out) = args.get(2)
-                && let Err(e) = std::fs::write(out, serde_json::to_string_pretty(&scenario).unwrap_or_default())
+                && let Err(e) = std::fs::write(
+                    out,
+                    serde_json::to_string_pretty(&scenario).unwrap_or_default(),
+                )
             {
                 eprintln!("cannot write {out}: {e}");
                 return ExitCode::FAILURE;

@@ -48,7 +48,10 @@ pub(crate) fn assign(osm: &OsmData, points: &[LatLon]) -> (Vec<String>, Source) 
         (_, 0) => Source::Admin,
         _ => Source::Mixed,
     };
-    (names.into_iter().map(Option::unwrap_or_default).collect(), source)
+    (
+        names.into_iter().map(Option::unwrap_or_default).collect(),
+        source,
+    )
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -155,7 +158,11 @@ pub(crate) fn id_of(name: &str) -> String {
         }
     }
     let id = id.trim_end_matches('-').to_owned();
-    if id.is_empty() { "district".to_owned() } else { id }
+    if id.is_empty() {
+        "district".to_owned()
+    } else {
+        id
+    }
 }
 
 fn fold(c: char) -> char {

@@ -9,8 +9,8 @@
 //! the stop time needs, plus 10% slack, at least one.
 
 use sortfleet_model::{
-    BreakRule, Cents, DepotId, Kilograms, Litres, Seconds, Stream, TimeWindow, Vehicle,
-    VehicleId, VehicleSize,
+    BreakRule, Cents, DepotId, Kilograms, Litres, Seconds, Stream, TimeWindow, Vehicle, VehicleId,
+    VehicleSize,
 };
 
 /// Loads a truck empties at a facility in one shift, for sizing only.
@@ -166,8 +166,8 @@ fn count(stream: Stream, load: &StreamLoad) -> usize {
         return 0;
     }
     let t = dedicated(stream);
-    let by_load = (load.kg as f64 / t.kg as f64).max(load.litres as f64 / t.litres as f64)
-        / TRIPS_PER_SHIFT;
+    let by_load =
+        (load.kg as f64 / t.kg as f64).max(load.litres as f64 / t.litres as f64) / TRIPS_PER_SHIFT;
     let by_time = (load.service_s as f64 + load.visits as f64 * DRIVE_BETWEEN_STOPS_S)
         / (STOP_HOURS_PER_SHIFT * 3600.0);
     ((by_load.max(by_time) * 1.1).ceil() as usize).max(1)

@@ -11,15 +11,14 @@
 use std::collections::{BTreeSet, HashMap};
 
 use sortfleet_model::{
-    Depot, DepotId, Facility, FacilityId, FacilityKind, LatLon, Metres, Seconds, Stream,
-    TimeWindow,
+    Depot, DepotId, Facility, FacilityId, FacilityKind, LatLon, Metres, Seconds, Stream, TimeWindow,
 };
 
 use crate::osm::{OsmData, Poi};
 use crate::rng::Rng;
 
 /// How far out, from the centre (0) to the road network's extent (1), sites are placed.
-pub(crate) const EDGE_FRACTION: f64 = 0.8;
+pub(crate) const EDGE_FRACTION: f64 = 0.92;
 
 /// Nodes where a gate may be placed, and the extent of the road network.
 pub(crate) struct Sites {
@@ -58,7 +57,10 @@ impl Sites {
         let mut parent: Vec<usize> = (0..ids.len()).collect();
         for r in &osm.roads {
             for w in r.refs.windows(2) {
-                let (a, b) = (find(&mut parent, index[&w[0]]), find(&mut parent, index[&w[1]]));
+                let (a, b) = (
+                    find(&mut parent, index[&w[0]]),
+                    find(&mut parent, index[&w[1]]),
+                );
                 if a != b {
                     parent[a.max(b)] = a.min(b);
                 }
@@ -129,18 +131,23 @@ impl Sites {
         best.1
     }
 
-    /// `n` anchor positions spread around the edge of town, rotated by the seed.
+    /// `n` anchor positions spread around the edge of town, rotated by the seed: rays
+    /// from the centre at even angles, [`EDGE_FRACTION`] of the way to the border of
+    /// the road network's extent (a rectangle, so corner sites sit further out).
     pub fn edge_anchors(&self, n: usize, rng: &mut Rng) -> Vec<LatLon> {
         let c = self.centre();
         let (hx, hy) = (
-            (self.max.0 - self.min.0) / 2.0 * EDGE_FRACTION,
-            (self.max.1 - self.min.1) / 2.0 * EDGE_FRACTION,
+            (self.max.0 - self.min.0) / 2.0,
+            (self.max.1 - self.min.1) / 2.0,
         );
         let turn = rng.unit();
         (0..n)
             .map(|i| {
                 let a = std::f64::consts::TAU * (turn + i as f64 / n as f64);
-                LatLon::new(c.lat + hy * a.sin(), c.lon + hx * a.cos())
+                let (dx, dy) = (a.cos(), a.sin());
+                let to_border = 1.0 / dx.abs().max(dy.abs());
+                let k = EDGE_FRACTION * to_border;
+                LatLon::new(c.lat + hy * dy * k, c.lon + hx * dx * k)
             })
             .collect()
     }
@@ -152,8 +159,14 @@ pub(crate) fn stream_of_material(material: &str) -> Stream {
         "batteries" | "car_batteries" | "low_energy_bulbs" | "fluorescent_tubes" | "paint"
         | "chemicals" | "engine_oil" | "oil" | "waste_oil" | "hazardous_waste" | "medicine"
         | "drugs" | "pesticides" | "gas_bottles" | "sharps" => Stream::Hazardous,
-        "furniture" | "mattresses" | "white_goods" | "fridge_and_freezer" | "bulky_waste"
-        | "electrical_appliances" | "sofas" | "wood" => Stream::Bulky,
+        "furniture"
+        | "mattresses"
+        | "white_goods"
+        | "fridge_and_freezer"
+        | "bulky_waste"
+        | "electrical_appliances"
+        | "sofas"
+        | "wood" => Stream::Bulky,
         "rubble" | "hardcore" | "building_materials" | "plasterboard" | "soil" | "tiles"
         | "construction_waste" => Stream::Renovation,
         "organic" | "food_waste" | "green_waste" | "garden_waste" => Stream::Kitchen,

@@ -33,8 +33,8 @@ use std::path::Path;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sortfleet_model::{
-    Bin, BinId, CollectionPoint, Demand, DistrictId, Kilograms, LatLon, Litres, PointId,
-    Scenario, Seconds, Stream, TimeWindow,
+    Bin, BinId, CollectionPoint, Demand, DistrictId, Kilograms, LatLon, Litres, PointId, Scenario,
+    Seconds, Stream, TimeWindow,
 };
 
 use crate::fleet::StreamLoad;
@@ -205,9 +205,7 @@ fn material_amount(material: &str) -> (f64, f64) {
         "glass" | "glass_bottles" => (60.0, 0.30),
         "paper" | "newspaper" | "cardboard" | "paper_packaging" | "magazines" => (35.0, 0.08),
         "clothes" | "shoes" | "textiles" => (15.0, 0.10),
-        "plastic" | "plastic_bottles" | "plastic_packaging" | "cans" | "aluminium" => {
-            (15.0, 0.03)
-        }
+        "plastic" | "plastic_bottles" | "plastic_packaging" | "cans" | "aluminium" => (15.0, 0.03),
         _ => (10.0, 0.08),
     }
 }
@@ -386,7 +384,10 @@ pub fn synthesize(
         } else {
             Vec::new()
         };
-        let street = p.street.clone().unwrap_or_else(|| format!("{} street", p.class));
+        let street = p
+            .street
+            .clone()
+            .unwrap_or_else(|| format!("{} street", p.class));
         let k = street_count.entry(street.clone()).or_default();
         *k += 1;
         let name = match &on_container[i] {

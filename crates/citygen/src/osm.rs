@@ -170,9 +170,7 @@ fn is_waste_poi(tags: &[(String, String)]) -> bool {
 }
 
 fn tag<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    tags.iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
+    tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
 fn centroid(points: impl Iterator<Item = LatLon>) -> Option<LatLon> {
@@ -240,8 +238,19 @@ pub(crate) fn read(path: &Path) -> Result<OsmData, CityGenError> {
 
     reader
         .for_each(|el| match el {
-            Element::Node(n) => on_node(n.id(), n.lat(), n.lon(), owned(&mut n.tags())),
-            Element::DenseNode(n) => on_node(n.id(), n.lat(), n.lon(), owned(&mut n.tags())),
+            Element::Node(n) => on_node(
+                n.id(),
+                n.nano_lat() as f64 / 1e9,
+                n.nano_lon() as f64 / 1e9,
+                owned(&mut n.tags()),
+            ),
+            // Divided, not multiplied by 1e-9, so positions print as written.
+            Element::DenseNode(n) => on_node(
+                n.id(),
+                n.nano_lat() as f64 / 1e9,
+                n.nano_lon() as f64 / 1e9,
+                owned(&mut n.tags()),
+            ),
             Element::Way(w) => {
                 let refs: Vec<i64> = w.refs().collect();
                 let tags = owned(&mut w.tags());
