@@ -77,6 +77,24 @@ pub(crate) fn synthesise(
             }
         }
     }
+    // A small extract may hold fewer households than one point serves: it still gets
+    // one point, in the middle of its longest residential street.
+    if out.is_empty() && households >= 1.0 {
+        let longest = osm
+            .roads
+            .iter()
+            .filter(|r| r.is_residential())
+            .max_by_key(|r| (r.refs.len(), std::cmp::Reverse(r.id)));
+        if let Some(r) = longest {
+            let node = r.refs[r.refs.len() / 2];
+            out.push(RawPoint {
+                location: osm.nodes[&node],
+                households,
+                street: r.name.clone(),
+                class: r.class.clone(),
+            });
+        }
+    }
     out
 }
 
@@ -105,4 +123,85 @@ pub(crate) fn thin(points: Vec<RawPoint>, max: usize, rng: &mut Rng) -> Vec<RawP
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::osm::Road;
+
+    fn street(len_nodes: i64) -> OsmData {
+        let mut osm = OsmData::default();
+        for i in 0..len_nodes {
+            // ~11 m apart along a meridian.
+            osm.nodes
+                .insert(i, LatLon::new(45.0 + i as f64 * 1e-4, 7.0));
+        }
+        osm.roads.push(Road {
+            id: 1,
+            class: "residential".into(),
+            oneway: false,
+            refs: (0..len_nodes).collect(),
+            name: Some("Via Roma".into()),
+        });
+        osm
+    }
+
+    #[test]
+    fn points_follow_the_households_along_the_street() {
+        let osm = street(1_001); // ~11 km
+        let m = 1_000.0 * LatLon::new(45.0, 7.0).haversine_m(&LatLon::new(45.0001, 7.0));
+        let pts = synthesise(
+            &osm,
+            10_000.0,
+            m,
+            250.0,
+            (7.0, 45.0),
+            (7.0, 45.1),
+            &mut Rng::new(3, 1),
+        );
+        let total: f64 = pts.iter().map(|p| p.households).sum();
+        assert!((35..=45).contains(&pts.len()), "{}", pts.len());
+        assert!(
+            total <= 10_000.0 && total > 10_000.0 - 2.0 * 250.0 * 1.15,
+            "{total}"
+        );
+        assert!(pts.iter().all(|p| p.street.as_deref() == Some("Via Roma")));
+    }
+
+    #[test]
+    fn a_tiny_street_still_gets_one_point() {
+        let osm = street(3);
+        let pts = synthesise(
+            &osm,
+            9.0,
+            22.0,
+            250.0,
+            (7.0, 45.0),
+            (7.0, 45.1),
+            &mut Rng::new(1, 1),
+        );
+        assert_eq!(pts.len(), 1);
+        assert_eq!(pts[0].households, 9.0);
+        assert_eq!(pts[0].location, osm.nodes[&1]);
+    }
+
+    #[test]
+    fn thinning_keeps_exactly_max_spread_over_the_list() {
+        let osm = street(2);
+        let p = |i: i64| RawPoint {
+            location: LatLon::new(i as f64, 0.0),
+            households: 1.0,
+            street: None,
+            class: osm.roads[0].class.clone(),
+        };
+        let kept = thin((0..1000).map(p).collect(), 10, &mut Rng::new(9, 2));
+        assert_eq!(kept.len(), 10);
+        let lats: Vec<f64> = kept.iter().map(|k| k.location.lat).collect();
+        assert!(
+            lats.windows(2)
+                .all(|w| w[1] - w[0] > 90.0 && w[1] - w[0] < 110.0),
+            "{lats:?}"
+        );
+    }
 }
