@@ -1,0 +1,432 @@
+//! Solver tests: every answer goes through the independent checker.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use proptest::prelude::*;
+use sortfleet_model::Stream;
+use sortfleet_solver::io::{read_instance, write_sol};
+use sortfleet_solver::rng::Rng;
+use sortfleet_solver::search::state::{Inst, SearchState};
+use sortfleet_solver::{
+    Break, DenseMatrix, Facility, ProblemData, ProblemError, SolveParams, StopCriteria, TimeWindow,
+    Trip, UnservedReason, Vehicle, Violation, Visit, check, operators, solve,
+};
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+fn iters(n: u64, seed: u64, threads: usize) -> SolveParams {
+    SolveParams {
+        seed,
+        threads,
+        stop: StopCriteria {
+            max_iterations: Some(n),
+            ..Default::default()
+        },
+        cancel: None,
+    }
+}
+
+/// A random waste-collection day: 2 depots, 3 facilities, streams, windows, breaks.
+fn random_problem(seed: u64, n_visits: usize) -> ProblemData {
+    let mut rng = Rng::new(seed);
+    let n_loc = n_visits + 5;
+    let pts: Vec<(i64, i64)> = (0..n_loc)
+        .map(|_| (rng.below(10_000) as i64, rng.below(10_000) as i64))
+        .collect();
+    let mut dist = Vec::new();
+    let mut dur = Vec::new();
+    for a in &pts {
+        for b in &pts {
+            let d = (a.0 - b.0).abs() + (a.1 - b.1).abs();
+            dist.push(d);
+            dur.push(d / 8);
+        }
+    }
+    let streams = [Stream::Kitchen, Stream::Residual, Stream::Hazardous];
+    let visits = (0..n_visits)
+        .map(|i| {
+            let open = rng.below(20_000) as i64;
+            let two = rng.below(4) == 0;
+            let mut windows = vec![TimeWindow::new(
+                open,
+                open + 3_000 + rng.below(20_000) as i64,
+            )];
+            if two {
+                let s = windows[0].end + 1_000;
+                windows.push(TimeWindow::new(s, s + 5_000));
+            }
+            let stream = streams[rng.below(3)];
+            Visit {
+                location: 5 + i,
+                demand: [1 + rng.below(400) as i64, rng.below(600) as i64],
+                service: 60 + rng.below(300) as i64,
+                windows,
+                stream,
+                skills: u64::from(stream == Stream::Hazardous),
+                penalty: (rng.below(3) == 0).then(|| rng.below(5_000) as i64),
+            }
+        })
+        .collect();
+    let facilities = vec![
+        Facility {
+            location: 2,
+            accepts: vec![Stream::Kitchen],
+            unload: 600,
+            hours: vec![TimeWindow::new(0, 40_000)],
+            intake_limit: Some(3_000),
+        },
+        Facility {
+            location: 3,
+            accepts: vec![Stream::Residual, Stream::Kitchen],
+            unload: 900,
+            hours: vec![TimeWindow::new(0, 15_000), TimeWindow::new(20_000, 45_000)],
+            intake_limit: None,
+        },
+        Facility {
+            location: 4,
+            accepts: vec![Stream::Hazardous],
+            unload: 300,
+            hours: vec![TimeWindow::new(5_000, 30_000)],
+            intake_limit: None,
+        },
+    ];
+    let vehicles = (0..4)
+        .map(|k| {
+            let mut v = Vehicle::basic(
+                k % 2,
+                k % 2,
+                [1_000 + 200 * k as i64, 1_500],
+                match k {
+                    0 => vec![Stream::Kitchen],
+                    1 => vec![Stream::Residual, Stream::Kitchen],
+                    2 => vec![Stream::Hazardous, Stream::Residual],
+                    _ => vec![Stream::Residual],
+                },
+            );
+            v.shift = TimeWindow::new(0, 45_000);
+            v.skills = u64::from(k == 2);
+            v.fixed_cost = 1_000;
+            v.cost_per_second = 1;
+            v.max_duration = (k == 3).then_some(30_000);
+            v.max_distance = (k == 0).then_some(120_000);
+            v.break_rule = (k != 1).then_some(Break {
+                window: TimeWindow::new(12_000, 16_000),
+                duration: 1_800,
+            });
+            v.class = k % 2;
+            v
+        })
+        .collect();
+    let fast: Vec<i64> = dur.iter().map(|d| d * 3 / 4).collect();
+    let m = DenseMatrix::new(n_loc, vec![dur, fast], vec![dist.clone(), dist]).unwrap();
+    ProblemData::new(visits, vehicles, facilities, Arc::new(m)).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    #[test]
+    fn random_instances_pass_the_checker(seed in 0u64..10_000, n in 1usize..30) {
+        let pd = random_problem(seed, n);
+        let sol = solve(&pd, &iters(150, seed, 1), &|_| {});
+        let report = check(&pd, &sol).map_err(|v| TestCaseError::fail(v.to_string()))?;
+        // Recomputed cost equals the reported one (check enforces it; state it anyway).
+        prop_assert_eq!(report.cost, sol.cost);
+        let served: usize = sol.routes.iter().flat_map(|r| &r.trips).map(|t| t.visits.len()).sum();
+        prop_assert_eq!(served + sol.unserved.len(), n);
+        for u in &sol.unserved {
+            if pd.visits()[u.visit].penalty.is_none() {
+                prop_assert_ne!(u.reason, UnservedReason::NotWorthIt);
+            }
+        }
+    }
+}
+
+#[test]
+fn same_seed_same_result() {
+    let pd = random_problem(42, 40);
+    for threads in [1, 2] {
+        let a = solve(&pd, &iters(400, 9, threads), &|_| {});
+        let b = solve(&pd, &iters(400, 9, threads), &|_| {});
+        assert_eq!(a, b, "threads {threads}");
+        check(&pd, &a).unwrap();
+    }
+    let inst = read_instance(&data("X-n101-k25.vrp")).unwrap();
+    let a = solve(&inst.data, &iters(300, 3, 1), &|_| {});
+    let b = solve(&inst.data, &iters(300, 3, 1), &|_| {});
+    assert_eq!(a, b);
+}
+
+#[test]
+fn x_instance_within_loose_gap() {
+    let inst = read_instance(&data("X-n101-k25.vrp")).unwrap();
+    let bks = sortfleet_solver::io::sibling_bks(&data("X-n101-k25.vrp")).unwrap();
+    assert_eq!(bks, 27591.0);
+    let sol = solve(&inst.data, &iters(4000, 1, 1), &|_| {});
+    let r = check(&inst.data, &sol).unwrap();
+    let gap = (r.distance as f64 - bks) / bks;
+    assert!(r.unserved_mandatory == 0);
+    assert!(gap < 0.05, "gap {gap}");
+    assert!(
+        r.distance as f64 >= bks,
+        "below the optimum: checker or reader is wrong"
+    );
+}
+
+#[test]
+fn solomon_and_kim_instances_solve_and_check() {
+    let inst = read_instance(&data("C101.txt")).unwrap();
+    let sol = solve(&inst.data, &iters(3000, 1, 1), &|_| {});
+    let r = check(&inst.data, &sol).unwrap();
+    let cost = r.distance as f64 / inst.scale;
+    assert!((828.9..=828.94 * 1.05).contains(&cost), "C101 {cost}");
+    let kim = read_instance(&data("102_stop.txt")).unwrap();
+    assert!(!kim.data.facilities().is_empty());
+    let sol = solve(&kim.data, &iters(300, 1, 1), &|_| {});
+    let r = check(&kim.data, &sol).unwrap();
+    assert_eq!(r.unserved_mandatory, 0);
+    // Every trip is emptied at a landfill.
+    assert!(
+        sol.routes
+            .iter()
+            .flat_map(|r| &r.trips)
+            .all(|t| t.facility.is_some())
+    );
+}
+
+#[test]
+fn progress_and_cancellation() {
+    let pd = random_problem(5, 25);
+    let cancel = Arc::new(AtomicBool::new(true));
+    let p = SolveParams {
+        cancel: Some(cancel),
+        ..iters(1_000_000, 1, 2)
+    };
+    let seen = std::sync::Mutex::new(Vec::new());
+    let sol = solve(&pd, &p, &|pr| seen.lock().unwrap().push(pr.best_cost));
+    assert_eq!(sol.iterations, 0);
+    check(&pd, &sol).unwrap();
+    // The construction is reported once; later reports only improve.
+    let seen = seen.into_inner().unwrap();
+    assert!(!seen.is_empty());
+    let seen2 = std::sync::Mutex::new(Vec::new());
+    solve(&pd, &iters(300, 1, 1), &|pr| {
+        seen2.lock().unwrap().push(pr.best_cost)
+    });
+    let s = seen2.into_inner().unwrap();
+    assert!(s.windows(2).all(|w| w[1] < w[0]), "{s:?}");
+}
+
+#[test]
+fn every_operator_keeps_the_plan_valid() {
+    let pd = random_problem(77, 30);
+    let inst = Inst::new(&pd);
+    for (op, _) in operators::all() {
+        let mut rng = Rng::new(1);
+        let mut st = SearchState::new(&inst);
+        let order = st.removed.clone();
+        st.recreate(&inst, &order, &mut rng);
+        for _ in 0..50 {
+            let routed_before = inst.nv - st.removed.len();
+            st.begin();
+            op.ruin(&inst, &mut st, &mut rng);
+            assert!(
+                inst.nv - st.removed.len() <= routed_before,
+                "{} must only remove",
+                op.name()
+            );
+            let removed = st.removed.clone();
+            st.recreate(&inst, &removed, &mut rng);
+            if !st.touched_feasible() {
+                st.rollback();
+            }
+            let sol = st.to_solution(&inst);
+            check(&pd, &sol).unwrap_or_else(|v| panic!("{}: {v}", op.name()));
+        }
+    }
+}
+
+fn solved_kim() -> (ProblemData, sortfleet_solver::Solution) {
+    let pd = random_problem(3, 30);
+    let sol = solve(&pd, &iters(200, 1, 1), &|_| {});
+    check(&pd, &sol).unwrap();
+    (pd, sol)
+}
+
+#[test]
+fn checker_names_the_broken_rule() {
+    let (pd, sol) = solved_kim();
+    // Missing visit.
+    let mut s = sol.clone();
+    let r = s.routes.iter().position(|r| !r.trips.is_empty()).unwrap();
+    let v = s.routes[r].trips[0].visits.pop().unwrap();
+    if s.routes[r].trips[0].visits.is_empty() {
+        s.routes[r].trips.remove(0);
+    }
+    assert!(
+        matches!(check(&pd, &s), Err(Violation::VisitMissing { visit }) if visit == v)
+            || matches!(check(&pd, &s), Err(Violation::Cost { .. }))
+    );
+    // Served twice.
+    let mut s = sol.clone();
+    let v = s.routes[r].trips[0].visits[0];
+    s.routes[r].trips[0].visits.push(v);
+    assert!(matches!(check(&pd, &s), Err(Violation::VisitTwice { .. })));
+    // Wrong stated cost.
+    let mut s = sol.clone();
+    s.cost += 1;
+    assert!(matches!(check(&pd, &s), Err(Violation::Cost { .. })));
+    // A trip of another stream.
+    let mut s = sol.clone();
+    let t = &mut s.routes[r].trips[0];
+    t.stream = if t.stream == Stream::Bulky {
+        Stream::Renovation
+    } else {
+        Stream::Bulky
+    };
+    assert!(matches!(
+        check(&pd, &s),
+        Err(Violation::NotCertified { .. } | Violation::MixedTrip { .. })
+    ));
+    // Emptied at a facility that does not take the stream.
+    let mut s = sol.clone();
+    let trip: &mut Trip = &mut s.routes[r].trips[0];
+    let wrong = pd
+        .facilities()
+        .iter()
+        .position(|f| !f.accepts.contains(&trip.stream))
+        .unwrap();
+    trip.facility = Some(wrong);
+    assert!(matches!(
+        check(&pd, &s),
+        Err(Violation::WrongFacility { .. })
+    ));
+}
+
+#[test]
+fn capacity_and_time_violations_are_found() {
+    let m = DenseMatrix::single(3, vec![0, 10, 10, 10, 0, 10, 10, 10, 0]).unwrap();
+    let visit = |loc, q, w: TimeWindow| Visit {
+        location: loc,
+        demand: [q, 0],
+        service: 5,
+        windows: vec![w],
+        stream: Stream::Residual,
+        skills: 0,
+        penalty: None,
+    };
+    let mut v = Vehicle::basic(0, 0, [10, 0], vec![Stream::Residual]);
+    v.unload_at_end = true;
+    let pd = ProblemData::new(
+        vec![
+            visit(1, 6, TimeWindow::ALWAYS),
+            visit(2, 6, TimeWindow::new(0, 12)),
+        ],
+        vec![v.clone(), v],
+        vec![],
+        Arc::new(m),
+    )
+    .unwrap();
+    let sol = solve(&pd, &iters(50, 1, 1), &|_| {});
+    let r = check(&pd, &sol).unwrap();
+    assert_eq!(r.used_vehicles, 2);
+    assert_eq!(sol.cost, 40);
+    let mut s = sol.clone();
+    let (a, b) = (s.routes[0].trips[0].clone(), s.routes[1].trips[0].clone());
+    s.routes[0].trips[0].visits = vec![a.visits[0], b.visits[0]];
+    s.routes.truncate(1);
+    assert!(matches!(
+        check(&pd, &s),
+        Err(Violation::Capacity { load: 12, .. })
+    ));
+}
+
+#[test]
+fn bad_input_names_the_field() {
+    let m = Arc::new(DenseMatrix::single(2, vec![0, 1, 1, 0]).unwrap());
+    let v = Vehicle::basic(0, 0, [10, 0], vec![Stream::Residual]);
+    let mut visit = Visit {
+        location: 5,
+        demand: [1, 0],
+        service: 0,
+        windows: vec![TimeWindow::ALWAYS],
+        stream: Stream::Residual,
+        skills: 0,
+        penalty: None,
+    };
+    let e = ProblemData::new(vec![visit.clone()], vec![v.clone()], vec![], m.clone()).unwrap_err();
+    assert!(e.to_string().contains("visits[0].location"), "{e}");
+    visit.location = 1;
+    visit.windows = vec![TimeWindow::new(10, 5)];
+    let e = ProblemData::new(vec![visit.clone()], vec![v.clone()], vec![], m.clone()).unwrap_err();
+    assert!(e.to_string().contains("visits[0].windows"), "{e}");
+    visit.windows = vec![TimeWindow::ALWAYS];
+    visit.demand = [-1, 0];
+    let e = ProblemData::new(vec![visit.clone()], vec![v.clone()], vec![], m.clone()).unwrap_err();
+    assert!(e.to_string().contains("visits[0].demand[0]"), "{e}");
+    let e = ProblemData::new(vec![], vec![], vec![], m.clone()).unwrap_err();
+    assert_eq!(e, ProblemError::NoVehicles);
+    let mut bad = v;
+    bad.class = 3;
+    let e = ProblemData::new(vec![], vec![bad], vec![], m).unwrap_err();
+    assert!(e.to_string().contains("vehicles[0].class"), "{e}");
+}
+
+#[test]
+fn unservable_visits_get_a_reason() {
+    let m = Arc::new(DenseMatrix::single(2, vec![0, 1, 1, 0]).unwrap());
+    let mut v = Vehicle::basic(0, 0, [10, 10], vec![Stream::Residual]);
+    v.unload_at_end = true;
+    let visit = |stream, q| Visit {
+        location: 1,
+        demand: [q, 0],
+        service: 0,
+        windows: vec![TimeWindow::ALWAYS],
+        stream,
+        skills: 0,
+        penalty: None,
+    };
+    let pd = ProblemData::new(
+        vec![
+            visit(Stream::Hazardous, 1),
+            visit(Stream::Residual, 50),
+            visit(Stream::Residual, 5),
+        ],
+        vec![v],
+        vec![],
+        m,
+    )
+    .unwrap();
+    let sol = solve(&pd, &iters(20, 1, 1), &|_| {});
+    check(&pd, &sol).unwrap();
+    let reasons: Vec<_> = sol.unserved.iter().map(|u| (u.visit, u.reason)).collect();
+    assert_eq!(
+        reasons,
+        vec![
+            (0, UnservedReason::NoCertifiedVehicle),
+            (1, UnservedReason::OverCapacity)
+        ]
+    );
+}
+
+#[test]
+fn sol_writer_uses_bks_numbering() {
+    let inst = read_instance(&data("X-n101-k25.vrp")).unwrap();
+    let sol = solve(&inst.data, &iters(100, 1, 1), &|_| {});
+    let r = check(&inst.data, &sol).unwrap();
+    let text = write_sol(&inst, &sol, r.distance as f64);
+    assert!(text.starts_with("Route #1: "));
+    assert!(text.ends_with(&format!("Cost {}\n", r.distance)));
+    let mut ids: Vec<usize> = text
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .flat_map(|(_, r)| r.split_whitespace().map(|x| x.parse().unwrap()))
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (1..=100).collect::<Vec<_>>());
+}
