@@ -28,6 +28,7 @@ pub mod graph;
 pub mod osm;
 pub mod profile;
 pub mod router;
+pub mod synthetic;
 
 pub use graph::{ImportOptions, ImportSummary, RoadEdge, RoadGraph};
 pub use osm::{OsmData, OsmRestriction, OsmWay, RestrictionKind};
