@@ -56,7 +56,10 @@ impl Rule for UndeliveredLoad {
         Severity::Critical
     }
     fn on_event(&self, cx: &mut Cx<'_>, seen: &Seen<'_>) {
-        if seen.facts.at_depot && seen.state.trip.is_loaded() {
+        // A depot inside a facility's geofence (depot at a transfer station) is the
+        // facility: the ticket decides there.
+        let f = seen.facts;
+        if f.at_depot && f.in_facility.is_none() && seen.state.trip.is_loaded() {
             let ev = seen.event;
             self.raise(
                 cx,
@@ -94,6 +97,21 @@ mod tests {
         let b = w.end();
         assert_eq!(only(&a, RuleId::UndeliveredLoad).len(), 1);
         assert!(only(&b, RuleId::UndeliveredLoad).is_empty());
+    }
+
+    #[test]
+    fn depot_at_a_facility_waits_for_the_ticket() {
+        let mut w = World::with_plan(|p| p.depot = Some(F_K_POS));
+        w.start();
+        w.scan("KB1");
+        assert!(only(&w.at(F_K_POS), RuleId::UndeliveredLoad).is_empty());
+        assert!(
+            only(
+                &w.ticket("F_K", sortfleet_model::Stream::Kitchen, 40),
+                RuleId::UndeliveredLoad
+            )
+            .is_empty()
+        );
     }
 
     #[test]
