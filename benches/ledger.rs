@@ -48,7 +48,10 @@ fn ingest(c: &mut Criterion) {
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(4));
     g.warm_up_time(Duration::from_secs(1));
-    for (durability, name) in [(Durability::Full, "sync_full"), (Durability::Normal, "sync_normal")] {
+    for (durability, name) in [
+        (Durability::Full, "sync_full"),
+        (Durability::Normal, "sync_normal"),
+    ] {
         for size in [1usize, 100, 1000, 5000] {
             let dir = tempfile::tempdir().unwrap();
             let mut store = Store::open(dir.path().join("bench.db"), &config(durability)).unwrap();
@@ -76,7 +79,9 @@ fn verify(c: &mut Criterion) {
     let mut store = Store::open(&path, &config(Durability::Normal)).unwrap();
     const N: usize = 20_000;
     for k in 0..(N / 1000) {
-        store.append_events(&batch((k * 1000) as u64, 1000)).unwrap();
+        store
+            .append_events(&batch((k * 1000) as u64, 1000))
+            .unwrap();
     }
     let mut g = c.benchmark_group("ledger_verify");
     g.sample_size(10);
@@ -91,5 +96,11 @@ fn verify(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, ingest, verify);
+// criterion_group! generates an undocumented pub fn.
+#[allow(missing_docs)]
+mod group {
+    use super::*;
+    criterion_group!(benches, ingest, verify);
+}
+use group::benches;
 criterion_main!(benches);

@@ -18,7 +18,9 @@ pub enum LedgerError {
         supported: i64,
     },
     /// A read-only open found a database that needs migrating first.
-    #[error("database schema version {found} is older than {supported}; open it writable once to migrate")]
+    #[error(
+        "database schema version {found} is older than {supported}; open it writable once to migrate"
+    )]
     SchemaTooOld {
         /// Version found in the file.
         found: i64,

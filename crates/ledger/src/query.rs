@@ -56,7 +56,11 @@ fn incident_row(r: &Row<'_>) -> rusqlite::Result<StoredIncident> {
 }
 
 fn page(limit: u32) -> i64 {
-    if limit == 0 { DEFAULT_PAGE as i64 } else { limit as i64 }
+    if limit == 0 {
+        DEFAULT_PAGE as i64
+    } else {
+        limit as i64
+    }
 }
 
 impl Store {
@@ -76,7 +80,8 @@ impl Store {
     /// starts after the last returned seq.
     pub fn query_incidents(&self, f: &IncidentFilter) -> Result<Vec<StoredIncident>> {
         let mut sql = format!("SELECT {INCIDENT_COLS} FROM incidents WHERE seq > ?1");
-        let mut args: Vec<SqlValue> = vec![SqlValue::Integer(f.after_seq.min(i64::MAX as u64) as i64)];
+        let mut args: Vec<SqlValue> =
+            vec![SqlValue::Integer(f.after_seq.min(i64::MAX as u64) as i64)];
         let mut add = |col: &str, op: &str, v: SqlValue| {
             args.push(v);
             sql.push_str(&format!(" AND {col} {op} ?{}", args.len()));
@@ -120,9 +125,11 @@ impl Store {
 
     /// Highest incident seq (0 = none).
     pub fn incident_head_seq(&self) -> Result<u64> {
-        let n: i64 = self
-            .conn
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM incidents", [], |r| r.get(0))?;
+        let n: i64 =
+            self.conn
+                .query_row("SELECT COALESCE(MAX(seq), 0) FROM incidents", [], |r| {
+                    r.get(0)
+                })?;
         Ok(n as u64)
     }
 
@@ -322,7 +329,11 @@ impl Store {
         )
     }
 
-    fn route_where(&self, cond: &str, p: &[&dyn rusqlite::ToSql]) -> Result<Option<PublishedRoute>> {
+    fn route_where(
+        &self,
+        cond: &str,
+        p: &[&dyn rusqlite::ToSql],
+    ) -> Result<Option<PublishedRoute>> {
         Ok(self
             .conn
             .prepare_cached(&format!(

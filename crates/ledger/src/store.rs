@@ -201,7 +201,12 @@ impl Store {
     }
 
     /// Stores (or replaces) a plan.
-    pub fn put_plan(&mut self, id: &str, body: &serde_json::Value, created_at: Millis) -> Result<()> {
+    pub fn put_plan(
+        &mut self,
+        id: &str,
+        body: &serde_json::Value,
+        created_at: Millis,
+    ) -> Result<()> {
         self.write(|w| w.put_plan(id, body, created_at))
     }
 
@@ -278,9 +283,9 @@ pub(crate) fn load_head(conn: &Connection) -> Result<LedgerHead> {
         }),
         Some((seq, hash)) => Ok(LedgerHead {
             seq: seq as u64,
-            hash: hash
-                .try_into()
-                .map_err(|_| LedgerError::Corrupt(format!("ledger record {seq}: hash is not 32 bytes")))?,
+            hash: hash.try_into().map_err(|_| {
+                LedgerError::Corrupt(format!("ledger record {seq}: hash is not 32 bytes"))
+            })?,
         }),
     }
 }
@@ -515,7 +520,7 @@ impl Tx<'_> {
                 &hash[..]
             ])?;
         self.head = LedgerHead { seq, hash };
-        if self.cfg.checkpoint_every > 0 && seq % self.cfg.checkpoint_every == 0 {
+        if self.cfg.checkpoint_every > 0 && seq.is_multiple_of(self.cfg.checkpoint_every) {
             self.sign_head()?;
         }
         Ok(seq)
@@ -631,7 +636,12 @@ impl Tx<'_> {
     }
 
     /// Stores or replaces a plan.
-    pub fn put_plan(&mut self, id: &str, body: &serde_json::Value, created_at: Millis) -> Result<()> {
+    pub fn put_plan(
+        &mut self,
+        id: &str,
+        body: &serde_json::Value,
+        created_at: Millis,
+    ) -> Result<()> {
         check_id("plan_id", id)?;
         self.tx.execute(
             "INSERT INTO plans (id, body, created_at) VALUES (?1, ?2, ?3)

@@ -133,7 +133,11 @@ impl std::fmt::Display for VerifyReport {
             Some(b) => {
                 write!(f, "BAD: record {} {}: {}", b.seq, b.reason, b.detail)?;
                 for more in self.bad.iter().skip(1) {
-                    write!(f, "\n  also: record {} {}: {}", more.seq, more.reason, more.detail)?;
+                    write!(
+                        f,
+                        "\n  also: record {} {}: {}",
+                        more.seq, more.reason, more.detail
+                    )?;
                 }
                 Ok(())
             }
@@ -180,7 +184,11 @@ impl Store {
         let conn = &self.conn;
         let mut findings = Findings {
             list: Vec::new(),
-            cap: if opts.max_findings == 0 { 100 } else { opts.max_findings },
+            cap: if opts.max_findings == 0 {
+                100
+            } else {
+                opts.max_findings
+            },
         };
 
         let mut checkpoints: BTreeMap<u64, Checkpoint> = BTreeMap::new();
@@ -287,7 +295,11 @@ impl Store {
             }
 
             if algo != ALGO_SHA256 {
-                findings.push(seq, BadReason::UnknownAlgorithm, format!("algorithm `{algo}`"));
+                findings.push(
+                    seq,
+                    BadReason::UnknownAlgorithm,
+                    format!("algorithm `{algo}`"),
+                );
                 prev = stored_hash;
                 continue;
             }
@@ -362,7 +374,11 @@ impl Store {
                     (bytes, format!("incident `{incident_id}`"))
                 }
                 other => {
-                    findings.push(seq, BadReason::Altered, format!("unknown record kind `{other}`"));
+                    findings.push(
+                        seq,
+                        BadReason::Altered,
+                        format!("unknown record kind `{other}`"),
+                    );
                     prev = stored_hash;
                     continue;
                 }
@@ -397,19 +413,30 @@ impl Store {
 
         // Rows never chained: only look when the counts say there are some.
         let n_events: i64 = conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?;
-        let n_incidents: i64 = conn.query_row("SELECT COUNT(*) FROM incidents", [], |r| r.get(0))?;
+        let n_incidents: i64 =
+            conn.query_row("SELECT COUNT(*) FROM incidents", [], |r| r.get(0))?;
         for (table, kind, total, chained) in [
             ("events", "event", n_events as u64, chained_events),
-            ("incidents", "incident", n_incidents as u64, chained_incidents),
+            (
+                "incidents",
+                "incident",
+                n_incidents as u64,
+                chained_incidents,
+            ),
         ] {
             if total > chained {
-                let id_col = if table == "events" { "client_event_id" } else { "incident_id" };
+                let id_col = if table == "events" {
+                    "client_event_id"
+                } else {
+                    "incident_id"
+                };
                 let mut q = conn.prepare(&format!(
                     "SELECT t.seq, t.{id_col} FROM {table} t
                      WHERE NOT EXISTS (SELECT 1 FROM ledger l WHERE l.kind = '{kind}' AND l.record_ref = t.seq)
                      ORDER BY t.seq LIMIT 10"
                 ))?;
-                let rows = q.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+                let rows =
+                    q.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
                 for row in rows {
                     let (s, id) = row?;
                     findings.push(
@@ -480,7 +507,10 @@ fn check_checkpoint(
         findings.push(
             seq,
             BadReason::UntrustedKey,
-            format!("checkpoint signed by key {} which is not trusted", cp.key_id),
+            format!(
+                "checkpoint signed by key {} which is not trusted",
+                cp.key_id
+            ),
         );
     }
     if cp.head_hash != stored_hash {

@@ -16,7 +16,11 @@ const BATCH: u64 = 100;
 
 fn config(mode: &str) -> StoreConfig {
     StoreConfig {
-        durability: if mode == "normal" { Durability::Normal } else { Durability::Full },
+        durability: if mode == "normal" {
+            Durability::Normal
+        } else {
+            Durability::Full
+        },
         ..cfg(50)
     }
 }
@@ -44,7 +48,13 @@ fn kill_during_ingest(mode: &str) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crash.db");
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "crash_child", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "crash_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_DB, &path)
         .env(CHILD_MODE, mode)
         .stdout(Stdio::piped())
@@ -70,7 +80,10 @@ fn kill_during_ingest(mode: &str) {
     for b in 0..=acked {
         for k in 0..BATCH {
             let id = format!("c{b}-{k}");
-            assert!(s.event_by_client_id(&id).unwrap().is_some(), "acknowledged event {id} lost");
+            assert!(
+                s.event_by_client_id(&id).unwrap().is_some(),
+                "acknowledged event {id} lost"
+            );
         }
     }
     assert!(s.device_contiguous_seq("dev-V1").unwrap() >= (acked + 1) * BATCH);

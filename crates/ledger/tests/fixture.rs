@@ -32,7 +32,10 @@ fn fixture_v1_still_verifies() {
     let inc = s.incident_by_id("inc-1").unwrap().unwrap();
     assert_eq!(inc.events.len(), 2);
     assert_eq!(inc.incident.district, None);
-    assert_eq!(s.event_by_client_id("fx-3").unwrap().unwrap().body["note"], "混装混运 \"quoted\"\n");
+    assert_eq!(
+        s.event_by_client_id("fx-3").unwrap().unwrap().body["note"],
+        "混装混运 \"quoted\"\n"
+    );
 }
 
 /// Regenerates the fixture: `cargo test -p sortfleet-ledger --test fixture -- --ignored`.
@@ -45,19 +48,41 @@ fn generate_fixture() {
     {
         let mut s = Store::open(&path, &cfg(4)).unwrap();
         let mut evs: Vec<NewEvent> = (1..=10)
-            .map(|i| event(&format!("fx-{i}"), if i % 2 == 0 { "V1" } else { "V2" }, i, 1_700_000_000_000 + i as i64 * 1000))
+            .map(|i| {
+                event(
+                    &format!("fx-{i}"),
+                    if i % 2 == 0 { "V1" } else { "V2" },
+                    i,
+                    1_700_000_000_000 + i as i64 * 1000,
+                )
+            })
             .collect();
-        evs[2].body = json!({"note": "混装混运 \"quoted\"\n", "weight_kg": 12.75, "tags": [null, true, -1]});
+        evs[2].body =
+            json!({"note": "混装混运 \"quoted\"\n", "weight_kg": 12.75, "tags": [null, true, -1]});
         s.append_events(&evs[..6]).unwrap();
         s.append_incidents(&[NewIncident {
             district: None,
             stream: None,
-            ..incident("inc-1", "V1", "D", "OFF_SITE_DISCHARGE", 1_700_000_003_000, &["fx-2", "fx-4"])
+            ..incident(
+                "inc-1",
+                "V1",
+                "D",
+                "OFF_SITE_DISCHARGE",
+                1_700_000_003_000,
+                &["fx-2", "fx-4"],
+            )
         }])
         .unwrap();
         s.append_events(&evs[6..]).unwrap();
         s.append_incidents(&[
-            incident("inc-2", "V2", "街道A", "MIXED_TRIP", 1_700_000_009_000, &["fx-9"]),
+            incident(
+                "inc-2",
+                "V2",
+                "街道A",
+                "MIXED_TRIP",
+                1_700_000_009_000,
+                &["fx-9"],
+            ),
             incident("inc-3", "V1", "D1", "MISSED_PICKUP", 1_700_000_010_000, &[]),
         ])
         .unwrap();

@@ -11,7 +11,10 @@ fn verify(path: &std::path::Path) -> VerifyReport {
 
 fn first(path: &std::path::Path) -> (u64, BadReason) {
     let r = verify(path);
-    let b = r.first_bad.clone().unwrap_or_else(|| panic!("tampering not detected:\n{r}"));
+    let b = r
+        .first_bad
+        .clone()
+        .unwrap_or_else(|| panic!("tampering not detected:\n{r}"));
     (b.seq, b.reason)
 }
 
@@ -26,13 +29,25 @@ fn clean_chain_verifies() {
     assert_eq!(r.checkpoints, 4);
     assert_eq!(r.last_checkpoint_seq, Some(20));
     assert_eq!(r.unsigned_tail(), 0);
-    assert_eq!(r.key_ids, [CheckpointKey::from_seed(SEED).key_id().to_owned()]);
-    assert_eq!(r.head_hash, Store::open_read_only(&path).unwrap().head().unwrap().hash);
+    assert_eq!(
+        r.key_ids,
+        [CheckpointKey::from_seed(SEED).key_id().to_owned()]
+    );
+    assert_eq!(
+        r.head_hash,
+        Store::open_read_only(&path).unwrap().head().unwrap().hash
+    );
     let trusted = VerifyOptions {
         trusted_keys: vec![CheckpointKey::from_seed(SEED).verifying_key()],
         ..Default::default()
     };
-    assert!(Store::open_read_only(&path).unwrap().verify_with(&trusted).unwrap().is_ok());
+    assert!(
+        Store::open_read_only(&path)
+            .unwrap()
+            .verify_with(&trusted)
+            .unwrap()
+            .is_ok()
+    );
     assert!(r.to_string().contains("OK"));
 }
 
@@ -41,7 +56,10 @@ fn append_only_triggers_stop_plain_updates() {
     let dir = tempfile::tempdir().unwrap();
     let path = populated(&dir);
     let c = rusqlite::Connection::open(&path).unwrap();
-    assert!(c.execute("UPDATE events SET body = '{}' WHERE seq = 1", []).is_err());
+    assert!(
+        c.execute("UPDATE events SET body = '{}' WHERE seq = 1", [])
+            .is_err()
+    );
     assert!(c.execute("DELETE FROM ledger WHERE seq = 1", []).is_err());
     assert!(c.execute("DELETE FROM checkpoints", []).is_err());
 }
@@ -50,18 +68,29 @@ fn append_only_triggers_stop_plain_updates() {
 fn altered_event_body_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = populated(&dir);
-    tamper(&path, "UPDATE events SET body = replace(body, 'B-e7', 'B-XX') WHERE client_event_id = 'e7'");
+    tamper(
+        &path,
+        "UPDATE events SET body = replace(body, 'B-e7', 'B-XX') WHERE client_event_id = 'e7'",
+    );
     assert_eq!(first(&path), (7, BadReason::Altered));
     let r = verify(&path);
     assert!(r.first_bad.unwrap().detail.contains("e7"));
-    assert_eq!(r.bad.len(), 1, "only the edited record is reported: {:?}", r.bad);
+    assert_eq!(
+        r.bad.len(),
+        1,
+        "only the edited record is reported: {:?}",
+        r.bad
+    );
 }
 
 #[test]
 fn altered_indexed_column_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = populated(&dir);
-    tamper(&path, "UPDATE events SET vehicle = 'V9' WHERE client_event_id = 'e3'");
+    tamper(
+        &path,
+        "UPDATE events SET vehicle = 'V9' WHERE client_event_id = 'e3'",
+    );
     assert_eq!(first(&path), (3, BadReason::Altered));
 }
 
@@ -69,17 +98,26 @@ fn altered_indexed_column_is_named() {
 fn altered_incident_and_evidence_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = populated(&dir);
-    tamper(&path, "UPDATE incidents SET rule = 'NOTHING' WHERE incident_id = 'i2'");
+    tamper(
+        &path,
+        "UPDATE incidents SET rule = 'NOTHING' WHERE incident_id = 'i2'",
+    );
     assert_eq!(first(&path), (12, BadReason::Altered));
 
     let dir = tempfile::tempdir().unwrap();
     let path = populated(&dir);
-    tamper(&path, "DELETE FROM incident_evidence WHERE incident_seq = 1 AND pos = 1");
+    tamper(
+        &path,
+        "DELETE FROM incident_evidence WHERE incident_seq = 1 AND pos = 1",
+    );
     assert_eq!(first(&path), (11, BadReason::Altered));
 
     let dir = tempfile::tempdir().unwrap();
     let path = populated(&dir);
-    tamper(&path, "UPDATE incidents SET district = NULL WHERE incident_id = 'i1'");
+    tamper(
+        &path,
+        "UPDATE incidents SET district = NULL WHERE incident_id = 'i1'",
+    );
     assert_eq!(first(&path), (11, BadReason::Altered));
 }
 
@@ -92,7 +130,12 @@ fn missing_ledger_record_is_named() {
     let b = r.first_bad.clone().unwrap();
     assert_eq!((b.seq, b.reason), (8, BadReason::Missing), "{r}");
     // The event whose ledger record is gone is reported as unchained too.
-    assert!(r.bad.iter().any(|b| b.reason == BadReason::Unchained && b.detail.contains("e8")), "{r}");
+    assert!(
+        r.bad
+            .iter()
+            .any(|b| b.reason == BadReason::Unchained && b.detail.contains("e8")),
+        "{r}"
+    );
 }
 
 #[test]
@@ -133,12 +176,18 @@ fn swapped_event_rows_are_named() {
 fn forged_checkpoint_signature_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = populated(&dir);
-    tamper(&path, "UPDATE checkpoints SET signature = zeroblob(64) WHERE seq = 10");
+    tamper(
+        &path,
+        "UPDATE checkpoints SET signature = zeroblob(64) WHERE seq = 10",
+    );
     assert_eq!(first(&path), (10, BadReason::BadSignature));
 
     let dir = tempfile::tempdir().unwrap();
     let path = populated(&dir);
-    tamper(&path, "UPDATE checkpoints SET head_hash = zeroblob(32) WHERE seq = 15");
+    tamper(
+        &path,
+        "UPDATE checkpoints SET head_hash = zeroblob(32) WHERE seq = 15",
+    );
     assert_eq!(first(&path), (15, BadReason::BadSignature));
 }
 
@@ -204,21 +253,29 @@ fn rewritten_chain_is_caught_by_checkpoints_and_pinned_key() {
 
     let forged = dir.path().join("forged.db");
     {
-        let mut f = Store::open(&forged, &StoreConfig {
-            checkpoint_every: 5,
-            checkpoint_key: Some(CheckpointKey::from_seed([9u8; 32])),
-            ..Default::default()
-        })
+        let mut f = Store::open(
+            &forged,
+            &StoreConfig {
+                checkpoint_every: 5,
+                checkpoint_key: Some(CheckpointKey::from_seed([9u8; 32])),
+                ..Default::default()
+            },
+        )
         .unwrap();
-        let mut first: Vec<_> = (1..=10).map(|i| event(&format!("e{i}"), "V1", i, 1000 * i as i64)).collect();
-        first[6].body = serde_json::json!({"bin": "B-e7", "stream": "RESIDUAL", "pos": [31.2, 121.5]});
+        let mut first: Vec<_> = (1..=10)
+            .map(|i| event(&format!("e{i}"), "V1", i, 1000 * i as i64))
+            .collect();
+        first[6].body =
+            serde_json::json!({"bin": "B-e7", "stream": "RESIDUAL", "pos": [31.2, 121.5]});
         f.append_events(&first).unwrap();
         f.append_incidents(&[
             incident("i1", "V1", "D1", "MIXED_TRIP", 3000, &["e2", "e3"]),
             incident("i2", "V1", "D1", "STREAM_MISMATCH", 4000, &["e4"]),
         ])
         .unwrap();
-        let more: Vec<_> = (11..=18).map(|i| event(&format!("e{i}"), "V1", i, 1000 * i as i64)).collect();
+        let more: Vec<_> = (11..=18)
+            .map(|i| event(&format!("e{i}"), "V1", i, 1000 * i as i64))
+            .collect();
         f.append_events(&more).unwrap();
         assert!(f.verify().unwrap().is_ok());
     }
@@ -234,7 +291,12 @@ fn rewritten_chain_is_caught_by_checkpoints_and_pinned_key() {
     // The first checkpoint after the edit (seq 10) names a head the chain no longer has.
     assert_eq!(first(&path), (10, BadReason::CheckpointMismatch));
 
-    tamper(&path, &format!("ATTACH '{f}' AS f; DELETE FROM main.checkpoints; INSERT INTO main.checkpoints SELECT * FROM f.checkpoints;"));
+    tamper(
+        &path,
+        &format!(
+            "ATTACH '{f}' AS f; DELETE FROM main.checkpoints; INSERT INTO main.checkpoints SELECT * FROM f.checkpoints;"
+        ),
+    );
     // Self-consistent again: without a pinned key nothing can tell ...
     assert!(verify(&path).is_ok());
     // ... with the operator's published key the forgery is plain.
@@ -242,7 +304,10 @@ fn rewritten_chain_is_caught_by_checkpoints_and_pinned_key() {
         trusted_keys: vec![CheckpointKey::from_seed(SEED).verifying_key()],
         ..Default::default()
     };
-    let r = Store::open_read_only(&path).unwrap().verify_with(&pinned).unwrap();
+    let r = Store::open_read_only(&path)
+        .unwrap()
+        .verify_with(&pinned)
+        .unwrap();
     let b = r.first_bad.unwrap();
     assert_eq!((b.seq, b.reason), (5, BadReason::UntrustedKey));
 }
@@ -252,8 +317,17 @@ fn checkpoint_now_closes_the_tail() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
     let mut s = Store::open(&path, &cfg(100)).unwrap();
-    assert_eq!(s.checkpoint_now().unwrap(), None, "empty chain has nothing to sign");
-    s.append_events(&[event("a", "V", 1, 0), event("b", "V", 2, 0), event("c", "V", 3, 0)]).unwrap();
+    assert_eq!(
+        s.checkpoint_now().unwrap(),
+        None,
+        "empty chain has nothing to sign"
+    );
+    s.append_events(&[
+        event("a", "V", 1, 0),
+        event("b", "V", 2, 0),
+        event("c", "V", 3, 0),
+    ])
+    .unwrap();
     assert_eq!(s.verify().unwrap().unsigned_tail(), 3);
     assert_eq!(s.checkpoint_now().unwrap(), Some(3));
     assert_eq!(s.checkpoint_now().unwrap(), None, "already signed");
@@ -261,6 +335,10 @@ fn checkpoint_now_closes_the_tail() {
     assert_eq!((r.checkpoints, r.unsigned_tail()), (1, 0));
     let mut unsigned = Store::open(dir.path().join("u.db"), &StoreConfig::default()).unwrap();
     unsigned.append_events(&[event("a", "V", 1, 0)]).unwrap();
-    assert_eq!(unsigned.checkpoint_now().unwrap(), None, "no key, no checkpoint");
+    assert_eq!(
+        unsigned.checkpoint_now().unwrap(),
+        None,
+        "no key, no checkpoint"
+    );
     assert!(unsigned.verify().unwrap().to_string().contains("unsigned"));
 }

@@ -47,8 +47,8 @@ pub fn run(cmd: LedgerCmd) -> anyhow::Result<ExitCode> {
             if !db.is_file() {
                 bail!("{}: no such database file", db.display());
             }
-            let store = Store::open_read_only(&db)
-                .with_context(|| format!("opening {}", db.display()))?;
+            let store =
+                Store::open_read_only(&db).with_context(|| format!("opening {}", db.display()))?;
             let trusted_keys = trusted_keys
                 .iter()
                 .map(|k| parse_public_key_hex(k).with_context(|| format!("--trusted-key {k}")))

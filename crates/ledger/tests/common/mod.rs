@@ -27,7 +27,14 @@ pub fn event(id: &str, vehicle: &str, device_seq: u64, at: i64) -> NewEvent {
     }
 }
 
-pub fn incident(id: &str, vehicle: &str, district: &str, rule: &str, at: i64, evidence: &[&str]) -> NewIncident {
+pub fn incident(
+    id: &str,
+    vehicle: &str,
+    district: &str,
+    rule: &str,
+    at: i64,
+    evidence: &[&str],
+) -> NewIncident {
     NewIncident {
         incident_id: id.to_owned(),
         vehicle: vehicle.to_owned(),
@@ -60,14 +67,18 @@ pub fn tamper(path: &std::path::Path, sql: &str) {
 pub fn populated(dir: &tempfile::TempDir) -> std::path::PathBuf {
     let path = dir.path().join("l.db");
     let mut s = Store::open(&path, &cfg(5)).unwrap();
-    let first: Vec<_> = (1..=10).map(|i| event(&format!("e{i}"), "V1", i, 1000 * i as i64)).collect();
+    let first: Vec<_> = (1..=10)
+        .map(|i| event(&format!("e{i}"), "V1", i, 1000 * i as i64))
+        .collect();
     s.append_events(&first).unwrap();
     s.append_incidents(&[
         incident("i1", "V1", "D1", "MIXED_TRIP", 3000, &["e2", "e3"]),
         incident("i2", "V1", "D1", "STREAM_MISMATCH", 4000, &["e4"]),
     ])
     .unwrap();
-    let more: Vec<_> = (11..=18).map(|i| event(&format!("e{i}"), "V1", i, 1000 * i as i64)).collect();
+    let more: Vec<_> = (11..=18)
+        .map(|i| event(&format!("e{i}"), "V1", i, 1000 * i as i64))
+        .collect();
     s.append_events(&more).unwrap();
     path
 }
