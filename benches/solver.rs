@@ -57,5 +57,9 @@ fn bench_solve(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_operators, bench_solve);
-criterion_main!(benches);
+mod group {
+    #![allow(missing_docs)]
+    use super::*;
+    criterion_group!(benches, bench_operators, bench_solve);
+}
+criterion_main!(group::benches);

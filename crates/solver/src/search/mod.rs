@@ -173,7 +173,7 @@ fn worker(
             break;
         }
         if let Some(limit) = stop.time_limit
-            && iter % 8 == 0
+            && iter.is_multiple_of(8)
         {
             let f = started.elapsed().as_secs_f64() / limit.as_secs_f64().max(1e-9);
             if f >= 1.0 {

@@ -220,9 +220,9 @@ impl Inst {
                     return None;
                 }
                 stream = Some(s);
-                for d in 0..DIMS {
-                    load[d] += self.demand[x][d];
-                    if load[d] > veh.capacity[d] {
+                for ((l, q), cap) in load.iter_mut().zip(self.demand[x]).zip(veh.capacity) {
+                    *l += q;
+                    if *l > cap {
                         return None;
                     }
                 }
