@@ -567,3 +567,17 @@ fn key_loading_formats() {
         "Debug must not leak the secret"
     );
 }
+
+#[test]
+fn read_only_connection_sees_commits_while_writer_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut w = Store::open(&path, &cfg(0)).unwrap();
+    w.append_events(&[event("a", "V1", 1, 0)]).unwrap();
+    let r = Store::open_read_only(&path).unwrap();
+    assert!(r.event_by_client_id("a").unwrap().is_some());
+    w.append_events(&[event("b", "V1", 2, 0)]).unwrap();
+    assert!(r.event_by_client_id("b").unwrap().is_some());
+    assert_eq!(r.device_contiguous_seq("dev-V1").unwrap(), 2);
+    assert!(r.verify().unwrap().is_ok());
+}
