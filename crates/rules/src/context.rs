@@ -5,7 +5,8 @@
 use crate::geo;
 use serde::{Deserialize, Serialize};
 use sortfleet_model::{
-    BinId, DistrictId, FacilityId, Kilograms, LatLon, Metres, PointId, Stream, VehicleId,
+    BinId, DistrictId, FacilityId, Kilograms, LatLon, Metres, Plan, PointId, Scenario, Stream,
+    VehicleId,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -21,6 +22,18 @@ pub enum ContextError {
         id: String,
         /// The field holding the position.
         field: &'static str,
+    },
+    /// A plan names something the scenario does not have.
+    #[error("{what} `{id}`: field `{field}` names unknown `{target}`")]
+    Unknown {
+        /// Kind of item holding the reference.
+        what: &'static str,
+        /// The item's id.
+        id: String,
+        /// The referencing field.
+        field: &'static str,
+        /// The missing id.
+        target: String,
     },
     /// A distance or mass that must not be negative is.
     #[error("{what} `{id}`: field `{field}` must not be negative")]
@@ -281,6 +294,130 @@ fn check_pos(
 }
 
 impl RuleContext {
+    /// Builds the context of a day from its scenario and the published plan.
+    ///
+    /// Vehicles without a route are known (certification, licence, payload, depot) but
+    /// dispatched for nothing. A route's corridor is the road geometry of all its legs;
+    /// if any leg has no geometry the vehicle gets no corridor (no corridor check)
+    /// rather than a straight-line guess that would raise false deviations. A
+    /// vehicle's district is the most frequent district among its stops.
+    pub fn from_day(
+        scenario: &Scenario,
+        plan: &Plan,
+        thresholds: Thresholds,
+    ) -> Result<Self, ContextError> {
+        let mut c = Self::new(thresholds);
+        for f in &scenario.facilities {
+            c.add_facility(
+                f.id.clone(),
+                FacilitySite {
+                    position: f.location,
+                    geofence: f.geofence_radius_m,
+                    accepts: f.accepted_streams.clone(),
+                },
+            )?;
+        }
+        for p in &scenario.points {
+            let mut registered = [0u32; 6];
+            for b in &p.bins {
+                registered[b.stream.index()] = registered[b.stream.index()].saturating_add(1);
+                c.add_bin(b.id.clone(), p.id.clone(), b.stream);
+            }
+            c.add_point(
+                p.id.clone(),
+                PointInfo {
+                    position: Some(p.location),
+                    district: Some(p.district.clone()),
+                    registered_bins: registered,
+                },
+            )?;
+        }
+        let unknown = |id: &VehicleId, field: &'static str, target: String| ContextError::Unknown {
+            what: "route",
+            id: id.0.clone(),
+            field,
+            target,
+        };
+        for r in &plan.routes {
+            if scenario.vehicle(&r.vehicle).is_none() {
+                return Err(unknown(&r.vehicle, "vehicle", r.vehicle.0.clone()));
+            }
+            for t in &r.trips {
+                for s in &t.stops {
+                    if scenario.point(&s.point).is_none() {
+                        return Err(unknown(&r.vehicle, "trips.stops.point", s.point.0.clone()));
+                    }
+                }
+            }
+        }
+        for v in &scenario.vehicles {
+            let depot = scenario.depot(&v.depot).map(|d| d.location);
+            let route = plan.routes.iter().find(|r| r.vehicle == v.id);
+            let trips: Vec<PlannedTrip> = route
+                .map(|r| {
+                    r.trips
+                        .iter()
+                        .map(|t| PlannedTrip {
+                            stream: t.stream,
+                            facility: Some(t.unload.facility.clone()),
+                            visits: t
+                                .stops
+                                .iter()
+                                .map(|s| PlannedVisit {
+                                    point: s.point.clone(),
+                                    expected: scenario
+                                        .point(&s.point)
+                                        .and_then(|p| p.demand(s.stream))
+                                        .map_or(Kilograms(0), |d| d.kg),
+                                })
+                                .collect(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let corridor: Vec<Vec<LatLon>> = route
+                .map(|r| {
+                    let mut legs: Vec<&Vec<LatLon>> = Vec::new();
+                    for t in &r.trips {
+                        legs.extend(t.stops.iter().map(|s| &s.geometry));
+                        legs.push(&t.unload.geometry);
+                    }
+                    if !r.trips.is_empty() {
+                        legs.push(&r.return_geometry);
+                    }
+                    if legs.iter().any(|l| l.is_empty()) {
+                        Vec::new()
+                    } else {
+                        legs.into_iter().cloned().collect()
+                    }
+                })
+                .unwrap_or_default();
+            let mut districts: BTreeMap<&DistrictId, usize> = BTreeMap::new();
+            for t in route.iter().flat_map(|r| &r.trips) {
+                for s in &t.stops {
+                    if let Some(p) = scenario.point(&s.point) {
+                        *districts.entry(&p.district).or_default() += 1;
+                    }
+                }
+            }
+            let district = districts
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
+                .map(|(d, _)| d.clone());
+            c.add_vehicle(VehiclePlan {
+                id: v.id.clone(),
+                district,
+                depot,
+                certified: v.certified_streams.clone(),
+                hazardous_licence: v.hazardous_licence,
+                rated_payload: v.capacity_kg,
+                trips,
+                corridor,
+            })?;
+        }
+        Ok(c)
+    }
+
     /// An empty context with the given thresholds.
     pub fn new(thresholds: Thresholds) -> Self {
         Self {
