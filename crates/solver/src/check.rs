@@ -3,8 +3,9 @@
 //!
 //! It deliberately shares no code with the search's bookkeeping (`search::eval`), so a
 //! bug in one is caught by the other. The schedule rules, stated once here:
-//! - the vehicle leaves its start at the shift start, delayed so it does not wait at the
-//!   first stop;
+//! - the vehicle leaves its start at the shift start (or the first trip's release, the
+//!   latest release of its visits, if later), delayed so it does not wait at the first
+//!   stop; every later trip leaves its unload point not before its own release;
 //! - at a stop, service starts at the arrival or at the opening of the first window that
 //!   has not closed yet, whichever is later (waiting is allowed);
 //! - the break is taken, if the vehicle has one and has not taken it yet, just before
@@ -280,7 +281,9 @@ pub fn check(pd: &ProblemData, sol: &Solution) -> Result<CheckReport, Violation>
             continue;
         }
         // Stops as (location, service, windows, kind, index).
-        let mut stops: Vec<(usize, i64, &[TimeWindow], &'static str, usize)> = Vec::new();
+        // Stops as (location, service, windows, kind, index, release before the leg).
+        #[allow(clippy::type_complexity)]
+        let mut stops: Vec<(usize, i64, &[TimeWindow], &'static str, usize, i64)> = Vec::new();
         let mut day_load = 0i64;
         let mut n_visits = 0usize;
         let last = route.trips.len() - 1;
@@ -299,7 +302,14 @@ pub fn check(pd: &ProblemData, sol: &Solution) -> Result<CheckReport, Violation>
                 });
             }
             let mut load = [0i64; crate::problem::DIMS];
-            for &v in &trip.visits {
+            let trip_release = trip
+                .visits
+                .iter()
+                .filter_map(|&v| visits.get(v))
+                .map(|v| v.release)
+                .max()
+                .unwrap_or(0);
+            for (k, &v) in trip.visits.iter().enumerate() {
                 let visit = visits.get(v).ok_or(Violation::UnknownIndex {
                     route: ri,
                     what: "visit",
@@ -325,7 +335,15 @@ pub fn check(pd: &ProblemData, sol: &Solution) -> Result<CheckReport, Violation>
                     *l += d;
                 }
                 n_visits += 1;
-                stops.push((visit.location, visit.service, &visit.windows, "visit", v));
+                let release = if k == 0 { trip_release } else { 0 };
+                stops.push((
+                    visit.location,
+                    visit.service,
+                    &visit.windows,
+                    "visit",
+                    v,
+                    release,
+                ));
             }
             for (dim, (&l, &c)) in load.iter().zip(&veh.capacity).enumerate() {
                 if l > c {
@@ -354,7 +372,7 @@ pub fn check(pd: &ProblemData, sol: &Solution) -> Result<CheckReport, Violation>
                         });
                     }
                     intake[f] += load[0];
-                    stops.push((fac.location, fac.unload, &fac.hours, "facility", f));
+                    stops.push((fac.location, fac.unload, &fac.hours, "facility", f, 0));
                 }
                 None => {
                     if ti != last || !veh.unload_at_end {
@@ -380,10 +398,10 @@ pub fn check(pd: &ProblemData, sol: &Solution) -> Result<CheckReport, Violation>
         }
         // Schedule.
         let c = veh.class;
-        let (first_loc, _, first_w, _, _) = stops[0];
+        let (first_loc, _, first_w, _, _, first_release) = stops[0];
         let tt0 = m.duration(c, veh.start, first_loc);
-        let mut depart = veh.shift.start;
-        if let Some(s) = start_in(first_w, veh.shift.start + tt0) {
+        let mut depart = veh.shift.start.max(first_release);
+        if let Some(s) = start_in(first_w, depart + tt0) {
             depart = depart.max(s - tt0);
         }
         let mut time = depart;
@@ -409,7 +427,8 @@ pub fn check(pd: &ProblemData, sol: &Solution) -> Result<CheckReport, Violation>
             }
             Ok(*time + tt)
         };
-        for &(loc, service, windows, what, index) in &stops {
+        for &(loc, service, windows, what, index, release) in &stops {
+            time = time.max(release);
             let arr = leg(&mut time, pos, loc)?;
             dist += m.distance(c, pos, loc);
             let start = start_in(windows, arr).ok_or(Violation::TimeWindow {

@@ -101,6 +101,25 @@ pub struct Visit {
     pub skills: u64,
     /// `None` = mandatory; `Some(p)` = optional, leaving it out costs `p`.
     pub penalty: Option<i64>,
+    /// The trip carrying this visit may not leave its start (depot or previous
+    /// unload) before this time (release dates of multi-trip benchmarks); usually 0.
+    pub release: i64,
+}
+
+impl Visit {
+    /// A mandatory visit with no service time, open all day, no skills, no release.
+    pub fn new(location: usize, demand: [i64; DIMS], stream: Stream) -> Self {
+        Visit {
+            location,
+            demand,
+            service: 0,
+            windows: vec![TimeWindow::ALWAYS],
+            stream,
+            skills: 0,
+            penalty: None,
+            release: 0,
+        }
+    }
 }
 
 /// A driver break of `duration` seconds that must start inside `window`.
@@ -326,6 +345,7 @@ impl ProblemData {
                 non_negative(|| format!("visits[{i}].demand[{d}]"), q)?;
             }
             non_negative(|| format!("visits[{i}].service"), v.service)?;
+            non_negative(|| format!("visits[{i}].release"), v.release)?;
             if let Some(p) = v.penalty {
                 non_negative(|| format!("visits[{i}].penalty"), p)?;
             }

@@ -70,6 +70,11 @@ fn random_problem(seed: u64, n_visits: usize) -> ProblemData {
                 stream,
                 skills: u64::from(stream == Stream::Hazardous),
                 penalty: (rng.below(3) == 0).then(|| rng.below(5_000) as i64),
+                release: if rng.below(5) == 0 {
+                    rng.below(10_000) as i64
+                } else {
+                    0
+                },
             }
         })
         .collect();
@@ -200,6 +205,20 @@ fn solomon_and_kim_instances_solve_and_check() {
 }
 
 #[test]
+fn multi_trip_release_instance_solves_and_checks() {
+    let path = data("C201R0.25.vrp");
+    let inst = read_instance(&path).unwrap();
+    assert!(inst.data.visits().iter().any(|v| v.release > 0));
+    let bks = sortfleet_solver::io::sibling_bks(&path).unwrap();
+    let sol = solve(&inst.data, &iters(1500, 1, 1), &|_| {});
+    let r = check(&inst.data, &sol).unwrap();
+    assert_eq!(r.unserved_mandatory, 0);
+    assert!(r.used_vehicles <= 8);
+    let cost = r.distance as f64 / inst.scale;
+    assert!(cost >= bks && cost < bks * 1.10, "{cost} vs {bks}");
+}
+
+#[test]
 fn progress_and_cancellation() {
     let pd = random_problem(5, 25);
     let cancel = Arc::new(AtomicBool::new(true));
@@ -216,7 +235,7 @@ fn progress_and_cancellation() {
     assert!(!seen.is_empty());
     let seen2 = std::sync::Mutex::new(Vec::new());
     solve(&pd, &iters(300, 1, 1), &|pr| {
-        seen2.lock().unwrap().push(pr.best_cost)
+        seen2.lock().unwrap().push((pr.unserved, pr.best_cost))
     });
     let s = seen2.into_inner().unwrap();
     assert!(s.windows(2).all(|w| w[1] < w[0]), "{s:?}");
@@ -319,6 +338,7 @@ fn capacity_and_time_violations_are_found() {
         stream: Stream::Residual,
         skills: 0,
         penalty: None,
+        release: 0,
     };
     let mut v = Vehicle::basic(0, 0, [10, 0], vec![Stream::Residual]);
     v.unload_at_end = true;
@@ -358,6 +378,7 @@ fn bad_input_names_the_field() {
         stream: Stream::Residual,
         skills: 0,
         penalty: None,
+        release: 0,
     };
     let e = ProblemData::new(vec![visit.clone()], vec![v.clone()], vec![], m.clone()).unwrap_err();
     assert!(e.to_string().contains("visits[0].location"), "{e}");
@@ -390,6 +411,7 @@ fn unservable_visits_get_a_reason() {
         stream,
         skills: 0,
         penalty: None,
+        release: 0,
     };
     let pd = ProblemData::new(
         vec![

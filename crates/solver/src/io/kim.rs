@@ -77,6 +77,7 @@ pub fn read_kim(path: &Path) -> Result<Instance, ReadError> {
                 stream: Stream::Residual,
                 skills: 0,
                 penalty: None,
+                release: 0,
             }),
             2 => facilities.push(Facility {
                 location: i,

@@ -70,6 +70,7 @@ pub fn read_solomon(path: &Path) -> Result<Instance, ReadError> {
             stream: Stream::Residual,
             skills: 0,
             penalty: None,
+            release: 0,
         })
         .collect();
     let mut v = Vehicle::basic(0, 0, [capacity.round() as i64, 0], vec![Stream::Residual]);

@@ -86,16 +86,11 @@ pub fn read_vrplib(path: &Path) -> Result<Instance, ReadError> {
         Ok(out)
     };
     let demand = by_node("DEMAND_SECTION", 1)?;
-    if sections.contains_key("RELEASE_TIME_SECTION")
-        && by_node("RELEASE_TIME_SECTION", 1)?
-            .iter()
-            .any(|&r| r != 0.0)
-    {
-        return Err(ReadError::Unsupported {
-            path: path.display().to_string(),
-            what: "non-zero release times".into(),
-        });
-    }
+    let release_raw = if sections.contains_key("RELEASE_TIME_SECTION") {
+        by_node("RELEASE_TIME_SECTION", 1)?
+    } else {
+        vec![0.0; dim]
+    };
     let depot = sec("DEPOT_SECTION")
         .first()
         .and_then(|r| r.first())
@@ -120,6 +115,10 @@ pub fn read_vrplib(path: &Path) -> Result<Instance, ReadError> {
             });
         }
     }
+    let release: Vec<i64> = release_raw
+        .iter()
+        .map(|r| (r * scale).round() as i64)
+        .collect();
     let windows = if tw {
         let s = sec("TIME_WINDOW_SECTION");
         let mut w = vec![TimeWindow::ALWAYS; dim];
@@ -157,6 +156,7 @@ pub fn read_vrplib(path: &Path) -> Result<Instance, ReadError> {
             stream: Stream::Residual,
             skills: 0,
             penalty: None,
+            release: release[i],
         })
         .collect();
     let n_veh = header
@@ -190,7 +190,8 @@ pub fn read_vrplib(path: &Path) -> Result<Instance, ReadError> {
     Ok(Instance {
         name,
         data,
-        scale,
+        // MTVRPTWR BKS files state DIMACS costs times 10, i.e. in solver units.
+        scale: if kind == "MTVRPTWR" { 1.0 } else { scale },
         first_customer: 1,
     })
 }

@@ -58,6 +58,8 @@ pub struct Progress {
     pub iteration: u64,
     /// Whether every mandatory visit is served.
     pub feasible: bool,
+    /// Mandatory visits not served (the search minimises this first, then the cost).
+    pub unserved: usize,
     /// Seconds since the start.
     pub elapsed: f64,
 }
@@ -243,6 +245,7 @@ fn report(
             best_cost: obj - unserved as i64 * UNSERVED_WEIGHT,
             iteration,
             feasible: unserved == 0,
+            unserved,
             elapsed: started.elapsed().as_secs_f64(),
         });
     }

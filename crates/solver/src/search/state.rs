@@ -46,8 +46,10 @@ pub struct Inst {
     pub static_reason: Vec<Option<UnservedReason>>,
     /// Distance of each visit from the first vehicle's start.
     pub depot_dist: Vec<i64>,
-    /// Whether any vehicle needs the exact full evaluation.
+    /// Whether a vehicle needs the exact full evaluation of insertions.
     complex: Vec<bool>,
+    release: Vec<i64>,
+    has_release: bool,
 }
 
 fn start_in(w: &[TimeWindow], arrival: i64) -> Option<i64> {
@@ -115,9 +117,15 @@ impl Inst {
             });
             vtype.push(same.map_or(k, |j| vtype[j]));
         }
+        let has_release = visits.iter().any(|v| v.release > 0);
         let complex = vehicles
             .iter()
-            .map(|v| v.break_rule.is_some() || v.max_duration.is_some() || v.cost_per_second != 0)
+            .map(|v| {
+                has_release
+                    || v.break_rule.is_some()
+                    || v.max_duration.is_some()
+                    || v.cost_per_second != 0
+            })
             .collect();
         let mut inst = Inst {
             nv,
@@ -140,6 +148,8 @@ impl Inst {
             static_reason: Vec::new(),
             depot_dist: Vec::new(),
             complex,
+            release: visits.iter().map(|v| v.release).collect(),
+            has_release,
         };
         let k = nv.saturating_sub(1).min(100);
         inst.neighbours = (0..nv)
@@ -198,6 +208,19 @@ impl Inst {
             && (0..DIMS).all(|d| self.demand[v][d] <= veh.capacity[d])
     }
 
+    /// Latest release of the trip starting at node `i`.
+    fn trip_release(&self, nodes: &[u32], i: usize) -> i64 {
+        if !self.has_release {
+            return 0;
+        }
+        nodes[i..]
+            .iter()
+            .take_while(|&&x| (x as usize) < self.nv)
+            .map(|&x| self.release[x as usize])
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Exact evaluation of a node sequence for vehicle `k` (all route-local rules);
     /// `None` if infeasible. Returns `(cost, distance)`.
     pub fn eval(&self, k: usize, nodes: &[u32]) -> Option<(i64, i64)> {
@@ -247,13 +270,19 @@ impl Inst {
         // Schedule.
         let first = nodes[0] as usize;
         let t0 = self.t(c, veh.start, self.loc[first]);
-        let s_first = start_in(&self.windows[first], veh.shift.start + t0)?;
-        let depart = veh.shift.start.max(s_first - t0);
+        let rel0 = self.trip_release(nodes, 0);
+        let not_before = veh.shift.start.max(rel0);
+        let s_first = start_in(&self.windows[first], not_before + t0)?;
+        let depart = not_before.max(s_first - t0);
         let mut time = depart;
         let mut pos = veh.start;
         let mut dist = 0i64;
         let mut need_break = veh.break_rule;
-        for &x in nodes.iter().map(|x| *x as usize).collect::<Vec<_>>().iter() {
+        for (i, &x) in nodes.iter().enumerate() {
+            let x = x as usize;
+            if self.has_release && x < nv && (i == 0 || nodes[i - 1] as usize >= nv) {
+                time = time.max(self.trip_release(nodes, i));
+            }
             let l = self.loc[x];
             let tt = self.t(c, pos, l);
             if let Some(b) = need_break
@@ -392,6 +421,9 @@ impl RouteState {
         let mut pos = veh.start;
         for i in 0..n {
             let x = self.nodes[i] as usize;
+            if inst.has_release && x < nv && (i == 0 || self.nodes[i - 1] as usize >= nv) {
+                time = time.max(inst.trip_release(&self.nodes, i));
+            }
             let l = inst.loc[x];
             let s = start_in(&inst.windows[x], time + inst.t(c, pos, l)).unwrap_or(i64::MAX / 4);
             time = s + inst.service[x];
