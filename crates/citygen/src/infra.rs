@@ -2,13 +2,13 @@
 //! placed on real road nodes towards the edge of town.
 //!
 //! A placed site must be reachable once the roads crate builds its graph, so it goes on
-//! a node of a two-way, non-motorway road in the largest connected piece of the road
-//! network (clipped extracts leave dangling fragments near their border), about
+//! a node of a two-way, non-motorway road in the largest strongly connected piece of
+//! the road network (clipped extracts leave dangling fragments near their border), about
 //! [`EDGE_FRACTION`] of the way from the centre to the edge of the road network's
 //! extent — where depots, transfer stations and plants usually sit. Where the map has
 //! `landuse=industrial` areas, the outermost ones are used as anchors first.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use sortfleet_model::{
     Depot, DepotId, Facility, FacilityId, FacilityKind, LatLon, Metres, Seconds, Stream, TimeWindow,
@@ -30,69 +30,123 @@ pub(crate) struct Sites {
     used: BTreeSet<i64>,
 }
 
-fn find(parent: &mut [usize], mut x: usize) -> usize {
-    while parent[x] != x {
-        parent[x] = parent[parent[x]];
-        x = parent[x];
-    }
-    x
-}
-
-impl Sites {
-    /// Builds the candidate list; `None` when the extract has no drivable road.
-    pub fn new(osm: &OsmData) -> Option<Sites> {
-        let mut index: HashMap<i64, usize> = HashMap::new();
-        let mut ids: Vec<i64> = Vec::new();
-        for r in &osm.roads {
-            for n in &r.refs {
-                index.entry(*n).or_insert_with(|| {
-                    ids.push(*n);
-                    ids.len() - 1
-                });
+/// Node ids of the largest strongly connected piece of the drivable network (one-way
+/// streets respected): the part of the map a truck can both reach and leave, which is
+/// what the roads crate keeps. Kosaraju's algorithm, iterative.
+pub(crate) fn main_network(osm: &OsmData) -> HashSet<i64> {
+    let mut index: HashMap<i64, usize> = HashMap::new();
+    let mut ids: Vec<i64> = Vec::new();
+    let mut idx = |n: i64, ids: &mut Vec<i64>| {
+        *index.entry(n).or_insert_with(|| {
+            ids.push(n);
+            ids.len() - 1
+        })
+    };
+    let mut arcs: Vec<(usize, usize)> = Vec::new();
+    for r in &osm.roads {
+        for w in r.refs.windows(2) {
+            let (a, b) = (idx(w[0], &mut ids), idx(w[1], &mut ids));
+            arcs.push((a, b));
+            if !r.oneway {
+                arcs.push((b, a));
             }
         }
-        if ids.is_empty() {
-            return None;
+    }
+    let n = ids.len();
+    let mut fwd: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut bwd: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (a, b) in arcs {
+        fwd[a].push(b);
+        bwd[b].push(a);
+    }
+    // Pass 1: finishing order on the forward graph.
+    let mut seen = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    for s in 0..n {
+        if seen[s] {
+            continue;
         }
-        let mut parent: Vec<usize> = (0..ids.len()).collect();
-        for r in &osm.roads {
-            for w in r.refs.windows(2) {
-                let (a, b) = (
-                    find(&mut parent, index[&w[0]]),
-                    find(&mut parent, index[&w[1]]),
-                );
-                if a != b {
-                    parent[a.max(b)] = a.min(b);
+        seen[s] = true;
+        let mut stack = vec![(s, 0usize)];
+        while let Some((v, i)) = stack.pop() {
+            if let Some(&w) = fwd[v].get(i) {
+                stack.push((v, i + 1));
+                if !seen[w] {
+                    seen[w] = true;
+                    stack.push((w, 0));
+                }
+            } else {
+                order.push(v);
+            }
+        }
+    }
+    // Pass 2: components on the reverse graph, latest finisher first.
+    let mut comp = vec![usize::MAX; n];
+    let mut sizes: Vec<usize> = Vec::new();
+    for &s in order.iter().rev() {
+        if comp[s] != usize::MAX {
+            continue;
+        }
+        let c = sizes.len();
+        sizes.push(0);
+        comp[s] = c;
+        let mut stack = vec![s];
+        while let Some(v) = stack.pop() {
+            sizes[c] += 1;
+            for &w in &bwd[v] {
+                if comp[w] == usize::MAX {
+                    comp[w] = c;
+                    stack.push(w);
                 }
             }
         }
-        let mut size: HashMap<usize, usize> = HashMap::new();
-        for i in 0..ids.len() {
-            *size.entry(find(&mut parent, i)).or_default() += 1;
+    }
+    let Some(biggest) = (0..sizes.len()).max_by_key(|c| (sizes[*c], std::cmp::Reverse(*c))) else {
+        return HashSet::new();
+    };
+    (0..n)
+        .filter(|v| comp[*v] == biggest)
+        .map(|v| ids[v])
+        .collect()
+}
+
+impl Sites {
+    /// Builds the candidate list from the nodes of `main` (see [`main_network`]);
+    /// `None` when it is empty.
+    pub fn new(osm: &OsmData, main: &HashSet<i64>) -> Option<Sites> {
+        if main.is_empty() {
+            return None;
         }
-        let biggest = size
-            .iter()
-            .max_by_key(|(root, n)| (**n, std::cmp::Reverse(**root)))
-            .map(|(r, _)| *r)?;
         let mut seen = BTreeSet::new();
         let mut candidates = Vec::new();
         for r in osm.roads.iter().filter(|r| r.is_gate_road()) {
             for n in &r.refs {
-                if find(&mut parent, index[n]) == biggest && seen.insert(*n) {
+                if main.contains(n) && seen.insert(*n) {
                     candidates.push((*n, osm.nodes[n]));
                 }
             }
         }
         if candidates.is_empty() {
             // No two-way road at all: fall back to any node of the main network.
-            for n in &ids {
-                if find(&mut parent, index[n]) == biggest && seen.insert(*n) {
-                    candidates.push((*n, osm.nodes[n]));
+            for r in &osm.roads {
+                for n in &r.refs {
+                    if main.contains(n) && seen.insert(*n) {
+                        candidates.push((*n, osm.nodes[n]));
+                    }
                 }
             }
         }
-        let mut lats: Vec<f64> = ids.iter().map(|n| osm.nodes[n].lat).collect();
-        let mut lons: Vec<f64> = ids.iter().map(|n| osm.nodes[n].lon).collect();
+        let mut lats: Vec<f64> = Vec::new();
+        let mut lons: Vec<f64> = Vec::new();
+        let mut all = BTreeSet::new();
+        for r in &osm.roads {
+            for n in &r.refs {
+                if all.insert(*n) {
+                    lats.push(osm.nodes[n].lat);
+                    lons.push(osm.nodes[n].lon);
+                }
+            }
+        }
         lats.sort_by(f64::total_cmp);
         lons.sort_by(f64::total_cmp);
         let pct = |v: &[f64], q: f64| v[((v.len() - 1) as f64 * q).round() as usize];

@@ -165,8 +165,10 @@ pub enum CityGenError {
         /// The file.
         path: String,
     },
-    /// The extract has no residential street to put household bins on.
-    #[error("OSM extract {path} has no highway=residential or living_street ways")]
+    /// The extract has no residential street (on its main road network) for household bins.
+    #[error(
+        "OSM extract {path} has no highway=residential or living_street ways on its main road network"
+    )]
     NoResidentialStreets {
         /// The file.
         path: String,
@@ -266,11 +268,22 @@ pub fn synthesize(
     opts.check()?;
     let osm = osm::read(path)?;
     let shown = path.display().to_string();
-    let mut sites = infra::Sites::new(&osm).ok_or(CityGenError::NoRoads {
+    let main = infra::main_network(&osm);
+    let mut sites = infra::Sites::new(&osm, &main).ok_or(CityGenError::NoRoads {
         path: shown.clone(),
     })?;
     let est = households::estimate(&osm);
-    if est.residential_m <= 0.0 {
+    // Households live on every residential street, but bins go only where a truck can
+    // get in and out: the estimate is spread over the streets of the main network.
+    let reachable_m: f64 = osm
+        .roads
+        .iter()
+        .filter(|r| r.is_residential())
+        .flat_map(|r| r.refs.windows(2))
+        .filter(|w| main.contains(&w[0]) && main.contains(&w[1]))
+        .map(|w| osm.nodes[&w[0]].haversine_m(&osm.nodes[&w[1]]))
+        .sum();
+    if reachable_m <= 0.0 {
         return Err(CityGenError::NoResidentialStreets { path: shown });
     }
     let per_point = f64::from(opts.households_per_point);
@@ -301,8 +314,9 @@ pub fn synthesize(
 
     let raw = points::synthesise(
         &osm,
+        &main,
         est.households(),
-        est.residential_m,
+        reachable_m,
         per_point,
         sites.min,
         sites.max,

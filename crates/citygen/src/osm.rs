@@ -39,7 +39,7 @@ pub(crate) struct Road {
     pub id: i64,
     /// The `highway=*` value.
     pub class: String,
-    /// Whether the way is one-way for cars (explicit or implied).
+    /// Whether the way is one-way for cars (explicit or implied), in `refs` order.
     pub oneway: bool,
     /// Node refs, in way order.
     pub refs: Vec<i64>,
@@ -302,12 +302,17 @@ pub(crate) fn read(path: &Path) -> Result<OsmData, CityGenError> {
             && !matches!(tag(t, "motor_vehicle"), Some("no" | "private"))
             && tag(t, "area") != Some("yes")
         {
+            let reverse = tag(t, "oneway") == Some("-1");
             let oneway = match tag(t, "oneway") {
                 Some("yes" | "1" | "true" | "-1") => true,
                 Some("no" | "0" | "false") => false,
                 _ => hw == "motorway" || tag(t, "junction") == Some("roundabout"),
             };
-            let refs = cut(&w.refs);
+            let mut refs = cut(&w.refs);
+            // `oneway=-1`: stored in driving direction so `refs` order is always legal.
+            if reverse {
+                refs.reverse();
+            }
             if refs.len() >= 2 {
                 data.roads.push(Road {
                     id: w.id,

@@ -7,7 +7,7 @@
 //! is put on the street node nearest to where the threshold was crossed. The seed
 //! also shifts the first threshold, so another seed moves every point along its street.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use sortfleet_model::LatLon;
 
@@ -27,9 +27,12 @@ pub(crate) struct RawPoint {
     pub class: String,
 }
 
-/// Synthesises points for `households` spread over the residential streets of `osm`.
+/// Synthesises points for `households` spread over `residential_m` metres of the
+/// residential streets of `osm` whose segments lie in `main` (a truck can reach them).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn synthesise(
     osm: &OsmData,
+    main: &HashSet<i64>,
     households: f64,
     residential_m: f64,
     per_point: f64,
@@ -52,6 +55,9 @@ pub(crate) fn synthesise(
     let mut out: Vec<RawPoint> = Vec::new();
     for r in streets {
         for w in r.refs.windows(2) {
+            if !(main.contains(&w[0]) && main.contains(&w[1])) {
+                continue;
+            }
             let (a, b) = (osm.nodes[&w[0]], osm.nodes[&w[1]]);
             let h = a.haversine_m(&b) * per_metre;
             let start = acc;
@@ -83,7 +89,7 @@ pub(crate) fn synthesise(
         let longest = osm
             .roads
             .iter()
-            .filter(|r| r.is_residential())
+            .filter(|r| r.is_residential() && r.refs.iter().all(|n| main.contains(n)))
             .max_by_key(|r| (r.refs.len(), std::cmp::Reverse(r.id)));
         if let Some(r) = longest {
             let node = r.refs[r.refs.len() / 2];
@@ -153,6 +159,7 @@ mod tests {
         let m = 1_000.0 * LatLon::new(45.0, 7.0).haversine_m(&LatLon::new(45.0001, 7.0));
         let pts = synthesise(
             &osm,
+            &osm.nodes.keys().copied().collect(),
             10_000.0,
             m,
             250.0,
@@ -174,6 +181,7 @@ mod tests {
         let osm = street(3);
         let pts = synthesise(
             &osm,
+            &osm.nodes.keys().copied().collect(),
             9.0,
             22.0,
             250.0,
