@@ -569,9 +569,9 @@ impl RuleContext {
             return false;
         }
         let own = plan
-            .dispatched_streams()
+            .trips
             .iter()
-            .fold(0u8, |m, s| m | (1 << s.index()));
+            .fold(0u8, |m, t| m | (1 << t.stream.index()));
         mask & own == 0
     }
 

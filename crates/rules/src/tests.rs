@@ -310,3 +310,10 @@ proptest! {
         let _ = live.close_shift(&ctx, &VehicleId::new("T1"), i64::MAX);
     }
 }
+
+#[test]
+fn engine_and_context_can_be_shared_across_threads() {
+    fn check<T: Send + Sync>() {}
+    check::<Engine>();
+    check::<crate::RuleContext>();
+}

@@ -22,7 +22,8 @@ impl Rule for VehicleNotCertified {
     fn on_event(&self, cx: &mut Cx<'_>, seen: &Seen<'_>) {
         let Some(plan) = cx.plan else { return };
         let ev = seen.event;
-        for s in plan.dispatched_streams() {
+        // Repeats of a stream give the same id and are dropped by the engine.
+        for s in plan.trips.iter().map(|t| t.stream) {
             if !plan.is_certified(s) {
                 cx.raise(
                     self,
