@@ -123,7 +123,7 @@ impl Visit {
 }
 
 /// A driver break of `duration` seconds that must start inside `window`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Break {
     /// Allowed start of the break.
     pub window: TimeWindow,
@@ -132,7 +132,7 @@ pub struct Break {
 }
 
 /// One truck.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Vehicle {
     /// Start location index.
     pub start: usize,

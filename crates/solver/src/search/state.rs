@@ -110,12 +110,15 @@ impl Inst {
             .collect();
         let vehicles = pd.vehicles().to_vec();
         let mut vtype = Vec::with_capacity(vehicles.len());
+        let mut reps: Vec<usize> = Vec::new();
         for (k, v) in vehicles.iter().enumerate() {
-            let same = (0..k).find(|&j| {
-                let w: &Vehicle = &vehicles[j];
-                format!("{w:?}") == format!("{v:?}")
-            });
-            vtype.push(same.map_or(k, |j| vtype[j]));
+            match reps.iter().find(|&&j| vehicles[j] == *v) {
+                Some(&j) => vtype.push(vtype[j]),
+                None => {
+                    reps.push(k);
+                    vtype.push(k);
+                }
+            }
         }
         let has_release = visits.iter().any(|v| v.release > 0);
         let complex = vehicles
