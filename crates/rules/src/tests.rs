@@ -270,7 +270,12 @@ fn in_order(ctx: &crate::RuleContext, events: &[TruckEvent]) -> Vec<Incident> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, rng_seed: proptest::test_runner::RngSeed::Fixed(6), ..ProptestConfig::default() })]
+    // PROPTEST_CASES=20000 turns this into a longer fuzz run of the engine.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(256),
+        rng_seed: proptest::test_runner::RngSeed::Fixed(6),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn arbitrary_events_never_panic_and_replay_is_order_free(
