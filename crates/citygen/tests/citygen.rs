@@ -267,3 +267,17 @@ fn max_points_caps_and_households_per_point_scales() {
     assert!((1.35..=1.65).contains(&ratio), "{ratio}");
     assert!(s.households_estimated == c.households_estimated);
 }
+
+#[test]
+fn scenario_json_reads_back_without_problems() {
+    let (sc, _) = run("helsinki-center", &CityGenOptions::default());
+    let json = serde_json::to_string_pretty(&sc).expect("serializes");
+    let back = Scenario::from_json_str(&json).expect("reads back and validates");
+    assert_eq!(back.points.len(), sc.points.len());
+    assert_eq!(back.vehicles, sc.vehicles);
+    assert_eq!(back.facilities.len(), sc.facilities.len());
+    for (a, b) in back.points.iter().zip(&sc.points) {
+        assert_eq!((&a.id, &a.demands, &a.bins), (&b.id, &b.demands, &b.bins));
+        assert!(a.location.haversine_m(&b.location) < 0.01);
+    }
+}
