@@ -7,6 +7,8 @@
 //! the shortest round-tripping form). Bodies are stored as the canonical text and
 //! hashed verbatim, so a later change in float printing can never break old hashes.
 
+use std::fmt::Write as _;
+
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -64,6 +66,12 @@ fn write_value(out: &mut String, v: &Value) {
 /// Writes a JSON string literal with the minimal escapes of the frozen format.
 pub(crate) fn write_str(out: &mut String, s: &str) {
     out.push('"');
+    // Fast path: most ids and values need no escaping at all.
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -108,7 +116,9 @@ pub(crate) fn encode_record(fields: &mut [(&str, Field<'_>)]) -> Vec<u8> {
             Field::Str(s) => write_str(&mut out, s),
             Field::OptStr(Some(s)) => write_str(&mut out, s),
             Field::OptStr(None) => out.push_str("null"),
-            Field::Int(n) => out.push_str(&n.to_string()),
+            Field::Int(n) => {
+                let _ = write!(out, "{n}");
+            }
             Field::Raw(r) => out.push_str(r),
             Field::StrList(list) => {
                 out.push('[');

@@ -1,6 +1,6 @@
 //! Opening the database, migrations, and the write transaction.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
@@ -355,64 +355,82 @@ impl Tx<'_> {
             check_event(e)?;
         }
         let mut out = Vec::with_capacity(batch.len());
-        let mut devices: BTreeSet<&str> = BTreeSet::new();
-        for e in batch {
-            let body = canonical_json(&e.body);
-            let inserted = self.tx.prepare_cached(
+        // Device seqs appended by this batch, to advance the acks mostly without queries.
+        let mut appended: BTreeMap<&str, BTreeSet<i64>> = BTreeMap::new();
+        {
+            // Statements prepared once per batch: this loop is the ingest hot path.
+            let tx = &self.tx;
+            let mut insert = tx.prepare_cached(
                 "INSERT INTO events (client_event_id, vehicle, device, device_seq, occurred_at, received_at, kind, body)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(client_event_id) DO NOTHING",
-            )?
-            .execute(params![
-                e.client_event_id,
-                e.vehicle,
-                e.device,
-                e.device_seq as i64,
-                e.occurred_at,
-                e.received_at,
-                e.kind,
-                body
-            ])?;
-            if inserted == 0 {
-                let (seq, stored): (i64, String) = self
-                    .tx
-                    .prepare_cached("SELECT seq, body FROM events WHERE client_event_id = ?1")?
-                    .query_row([&e.client_event_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                out.push(AppendOutcome::Duplicate {
-                    record_seq: seq as u64,
-                    same_content: stored == body,
+            )?;
+            let mut existing =
+                tx.prepare_cached("SELECT seq, body FROM events WHERE client_event_id = ?1")?;
+            let mut ledger = tx.prepare_cached(INSERT_LEDGER)?;
+            for e in batch {
+                let body = canonical_json(&e.body);
+                let inserted = insert.execute(params![
+                    e.client_event_id,
+                    e.vehicle,
+                    e.device,
+                    e.device_seq as i64,
+                    e.occurred_at,
+                    e.received_at,
+                    e.kind,
+                    body
+                ])?;
+                if inserted == 0 {
+                    let (seq, stored): (i64, String) =
+                        existing.query_row([&e.client_event_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                    out.push(AppendOutcome::Duplicate {
+                        record_seq: seq as u64,
+                        same_content: stored == body,
+                    });
+                    continue;
+                }
+                let record_ref = tx.last_insert_rowid();
+                let bytes = EventRecord {
+                    seq: self.head.seq as i64 + 1,
+                    record_ref,
+                    algo: ALGO_SHA256,
+                    client_event_id: &e.client_event_id,
+                    vehicle: &e.vehicle,
+                    device: &e.device,
+                    device_seq: e.device_seq as i64,
+                    occurred_at: e.occurred_at,
+                    received_at: e.received_at,
+                    kind: &e.kind,
+                    body: &body,
+                }
+                .encode();
+                let ledger_seq = chain(
+                    tx,
+                    &mut ledger,
+                    &mut self.head,
+                    self.cfg,
+                    ChainKind::Event,
+                    record_ref,
+                    &bytes,
+                )?;
+                appended
+                    .entry(e.device.as_str())
+                    .or_default()
+                    .insert(e.device_seq as i64);
+                out.push(AppendOutcome::Appended {
+                    record_seq: record_ref as u64,
+                    ledger_seq,
                 });
-                continue;
             }
-            let record_ref = self.tx.last_insert_rowid();
-            let seq = self.head.seq as i64 + 1;
-            let bytes = EventRecord {
-                seq,
-                record_ref,
-                algo: ALGO_SHA256,
-                client_event_id: &e.client_event_id,
-                vehicle: &e.vehicle,
-                device: &e.device,
-                device_seq: e.device_seq as i64,
-                occurred_at: e.occurred_at,
-                received_at: e.received_at,
-                kind: &e.kind,
-                body: &body,
-            }
-            .encode();
-            let ledger_seq = self.chain(ChainKind::Event, record_ref, &bytes)?;
-            devices.insert(&e.device);
-            out.push(AppendOutcome::Appended {
-                record_seq: record_ref as u64,
-                ledger_seq,
-            });
         }
-        for d in devices {
-            self.advance_device(d)?;
+        for (device, seqs) in appended {
+            self.advance_device(device, &seqs)?;
         }
         Ok(out)
     }
 
-    fn advance_device(&mut self, device: &str) -> Result<()> {
+    /// Moves the device's contiguous ack forward over seqs just appended (`fresh`)
+    /// and, for back-filled gaps, over seqs stored by earlier batches.
+    fn advance_device(&mut self, device: &str, fresh: &BTreeSet<i64>) -> Result<()> {
         let cur: i64 = self
             .tx
             .prepare_cached("SELECT contiguous FROM device_progress WHERE device = ?1")?
@@ -424,8 +442,14 @@ impl Tx<'_> {
             let mut exists = self.tx.prepare_cached(
                 "SELECT EXISTS(SELECT 1 FROM events WHERE device = ?1 AND device_seq = ?2)",
             )?;
-            while exists.query_row(params![device, n + 1], |r| r.get::<_, bool>(0))? {
-                n += 1;
+            loop {
+                if fresh.contains(&(n + 1))
+                    || exists.query_row(params![device, n + 1], |r| r.get::<_, bool>(0))?
+                {
+                    n += 1;
+                } else {
+                    break;
+                }
             }
         }
         if n != cur {
@@ -495,7 +519,18 @@ impl Tx<'_> {
                 body: &body,
             }
             .encode();
-            let ledger_seq = self.chain(ChainKind::Incident, record_ref, &bytes)?;
+            let ledger_seq = {
+                let mut ledger = self.tx.prepare_cached(INSERT_LEDGER)?;
+                chain(
+                    &self.tx,
+                    &mut ledger,
+                    &mut self.head,
+                    self.cfg,
+                    ChainKind::Incident,
+                    record_ref,
+                    &bytes,
+                )?
+            };
             out.push(AppendOutcome::Appended {
                 record_seq: record_ref as u64,
                 ledger_seq,
@@ -504,48 +539,8 @@ impl Tx<'_> {
         Ok(out)
     }
 
-    fn chain(&mut self, kind: ChainKind, record_ref: i64, bytes: &[u8]) -> Result<u64> {
-        let seq = self.head.seq + 1;
-        let hash = chain_hash(&self.head.hash, bytes);
-        self.tx
-            .prepare_cached(
-                "INSERT INTO ledger (seq, kind, record_ref, algo, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                seq as i64,
-                kind.as_str(),
-                record_ref,
-                ALGO_SHA256,
-                &self.head.hash[..],
-                &hash[..]
-            ])?;
-        self.head = LedgerHead { seq, hash };
-        if self.cfg.checkpoint_every > 0 && seq.is_multiple_of(self.cfg.checkpoint_every) {
-            self.sign_head()?;
-        }
-        Ok(seq)
-    }
-
     fn sign_head(&mut self) -> Result<Option<u64>> {
-        let Some(key) = &self.cfg.checkpoint_key else {
-            return Ok(None);
-        };
-        let LedgerHead { seq, hash } = self.head;
-        let sig = key.sign(&checkpoint_message(seq, &hash));
-        self.tx
-            .prepare_cached(
-                "INSERT INTO checkpoints (seq, head_hash, algo, signature, key_id, public_key, created_at)
-                 VALUES (?1, ?2, 'ed25519', ?3, ?4, ?5, ?6) ON CONFLICT(seq) DO NOTHING",
-            )?
-            .execute(params![
-                seq as i64,
-                &hash[..],
-                &sig[..],
-                key.key_id(),
-                &key.verifying_key().to_bytes()[..],
-                now_ms()
-            ])?;
-        Ok(Some(seq))
+        sign_head(&self.tx, self.head, self.cfg)
     }
 
     /// Signs the current head unless it is empty or already signed.
@@ -686,4 +681,58 @@ impl ChainKind {
             ChainKind::Incident => "incident",
         }
     }
+}
+
+const INSERT_LEDGER: &str = "INSERT INTO ledger (seq, kind, record_ref, algo, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+/// Appends one ledger record after `head` and signs a checkpoint when one is due.
+fn chain(
+    tx: &rusqlite::Transaction<'_>,
+    insert: &mut rusqlite::CachedStatement<'_>,
+    head: &mut LedgerHead,
+    cfg: &StoreConfig,
+    kind: ChainKind,
+    record_ref: i64,
+    bytes: &[u8],
+) -> Result<u64> {
+    let seq = head.seq + 1;
+    let hash = chain_hash(&head.hash, bytes);
+    insert.execute(params![
+        seq as i64,
+        kind.as_str(),
+        record_ref,
+        ALGO_SHA256,
+        &head.hash[..],
+        &hash[..]
+    ])?;
+    *head = LedgerHead { seq, hash };
+    if cfg.checkpoint_every > 0 && seq.is_multiple_of(cfg.checkpoint_every) {
+        sign_head(tx, *head, cfg)?;
+    }
+    Ok(seq)
+}
+
+fn sign_head(
+    tx: &rusqlite::Transaction<'_>,
+    head: LedgerHead,
+    cfg: &StoreConfig,
+) -> Result<Option<u64>> {
+    let Some(key) = &cfg.checkpoint_key else {
+        return Ok(None);
+    };
+    let LedgerHead { seq, hash } = head;
+    let sig = key.sign(&checkpoint_message(seq, &hash));
+    tx.prepare_cached(
+        "INSERT INTO checkpoints (seq, head_hash, algo, signature, key_id, public_key, created_at)
+                 VALUES (?1, ?2, 'ed25519', ?3, ?4, ?5, ?6) ON CONFLICT(seq) DO NOTHING",
+    )?
+    .execute(params![
+        seq as i64,
+        &hash[..],
+        &sig[..],
+        key.key_id(),
+        &key.verifying_key().to_bytes()[..],
+        now_ms()
+    ])?;
+    Ok(Some(seq))
 }
