@@ -32,7 +32,7 @@ fn bench_operators(c: &mut Criterion) {
                 op.ruin(&fast, &mut state, &mut rng);
                 let removed = state.removed.clone();
                 state.recreate(&fast, &removed, &mut rng);
-                state.rollback();
+                state.rollback(&fast);
             })
         });
     }

@@ -18,6 +18,7 @@ pub mod problem;
 pub mod rng;
 pub mod search;
 pub mod solution;
+pub mod synthetic;
 
 pub use check::{CheckReport, Violation, check};
 pub use problem::{

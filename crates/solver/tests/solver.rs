@@ -262,7 +262,7 @@ fn every_operator_keeps_the_plan_valid() {
             let removed = st.removed.clone();
             st.recreate(&inst, &removed, &mut rng);
             if !st.touched_feasible() {
-                st.rollback();
+                st.rollback(&inst);
             }
             let sol = st.to_solution(&inst);
             check(&pd, &sol).unwrap_or_else(|v| panic!("{}: {v}", op.name()));

@@ -209,7 +209,7 @@ fn worker(
             }
         }
         if !state.touched_feasible() {
-            state.rollback();
+            state.rollback(inst);
             continue;
         }
         let obj = state.objective(inst);
@@ -223,7 +223,7 @@ fn worker(
                 report(inst, &state, best_obj, iter, started, global, progress);
             }
         } else {
-            state.rollback();
+            state.rollback(inst);
         }
     }
     best.iterations = iter;

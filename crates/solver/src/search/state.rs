@@ -157,7 +157,10 @@ impl Inst {
         let k = nv.saturating_sub(1).min(100);
         inst.neighbours = (0..nv)
             .map(|a| {
-                let mut o: Vec<u32> = (0..nv as u32).filter(|&b| b as usize != a).collect();
+                // Same-stream neighbours only: other streams never share a trip.
+                let mut o: Vec<u32> = (0..nv as u32)
+                    .filter(|&b| b as usize != a && inst.stream[b as usize] == inst.stream[a])
+                    .collect();
                 o.sort_by_key(|&b| inst.d(0, inst.loc[a], inst.loc[b as usize]));
                 o.truncate(k);
                 o
@@ -480,6 +483,10 @@ pub struct SearchState {
     pub pos: Vec<(u32, u32)>,
     intake: Vec<i64>,
     journal: Vec<(usize, RouteState)>,
+    /// Routes in use.
+    n_used: usize,
+    /// First empty route of each vehicle type.
+    empty_reps: Vec<usize>,
     journaled: Vec<bool>,
     saved_removed: Vec<u32>,
     saved_intake: Vec<i64>,
@@ -496,6 +503,8 @@ impl SearchState {
             pos: vec![(u32::MAX, u32::MAX); inst.nv],
             intake: vec![0; inst.fac_limit.len()],
             journal: Vec::new(),
+            n_used: 0,
+            empty_reps: Self::reps(inst, &vec![true; inst.vehicles.len()]),
             journaled: Vec::new(),
             saved_removed: Vec::new(),
             saved_intake: Vec::new(),
@@ -520,6 +529,24 @@ impl SearchState {
             .iter()
             .filter(|&&v| inst.penalty[v as usize].is_none())
             .count()
+    }
+
+    fn reps(inst: &Inst, empty: &[bool]) -> Vec<usize> {
+        let mut seen: Vec<usize> = Vec::new();
+        let mut out = Vec::new();
+        for (r, &e) in empty.iter().enumerate() {
+            if e && !seen.contains(&inst.vtype[r]) {
+                seen.push(inst.vtype[r]);
+                out.push(r);
+            }
+        }
+        out
+    }
+
+    fn refresh_usage(&mut self, inst: &Inst) {
+        let empty: Vec<bool> = self.routes.iter().map(|r| r.nodes.is_empty()).collect();
+        self.n_used = empty.iter().filter(|e| !**e).count();
+        self.empty_reps = Self::reps(inst, &empty);
     }
 
     fn index_route(&mut self, r: usize) {
@@ -547,10 +574,14 @@ impl SearchState {
             self.journal.push((r, self.routes[r].clone()));
         }
         Self::intake_of(inst, &self.routes[r], -1, &mut self.intake);
+        let was_empty = self.routes[r].nodes.is_empty();
         self.routes[r].nodes = nodes;
         let ok = self.routes[r].refresh(inst);
         Self::intake_of(inst, &self.routes[r], 1, &mut self.intake);
         self.index_route(r);
+        if was_empty != self.routes[r].nodes.is_empty() {
+            self.refresh_usage(inst);
+        }
         ok
     }
 
@@ -594,37 +625,48 @@ impl SearchState {
     }
 
     /// Undoes every change since [`Self::begin`].
-    pub fn rollback(&mut self) {
+    pub fn rollback(&mut self, inst: &Inst) {
         let journal = std::mem::take(&mut self.journal);
+        let mut restored = Vec::with_capacity(journal.len());
         for (r, old) in journal {
             self.routes[r] = old;
             self.journaled[r] = false;
+            restored.push(r);
         }
         for &v in &self.removed {
             self.pos[v as usize] = (u32::MAX, u32::MAX);
         }
-        for r in 0..self.routes.len() {
-            if !self.routes[r].nodes.is_empty() {
-                self.index_route(r);
-            }
+        for r in restored {
+            self.index_route(r);
         }
         std::mem::swap(&mut self.removed, &mut self.saved_removed);
         for &v in &self.removed {
             self.pos[v as usize] = (u32::MAX, u32::MAX);
         }
         std::mem::swap(&mut self.intake, &mut self.saved_intake);
+        self.refresh_usage(inst);
     }
 
     /// Best insertion of visit `v` over all routes (one empty route per vehicle type),
-    /// with blinks; `None` if it fits nowhere.
+    /// with blinks; `None` if it fits nowhere. Large plans scan the routes of `v`'s
+    /// nearest neighbours first and all routes only when those give nothing.
     pub fn best_insertion(&self, inst: &Inst, v: u32, rng: &mut Rng) -> Option<Insertion> {
+        self.best_insertion_in(inst, v, rng, true)
+            .or_else(|| self.best_insertion_in(inst, v, rng, false))
+    }
+
+    fn best_insertion_in(
+        &self,
+        inst: &Inst,
+        v: u32,
+        rng: &mut Rng,
+        granular: bool,
+    ) -> Option<Insertion> {
         let mut best: Option<Insertion> = None;
-        let mut seen_empty: Vec<usize> = Vec::new();
         // Granular: with many routes, only those holding one of the nearest neighbours
         // (plus one empty route per vehicle type) are scanned.
-        let used = self.routes.iter().filter(|r| !r.nodes.is_empty()).count();
         let mut near: Vec<u32> = Vec::new();
-        if used > 12 {
+        if granular && self.n_used > 12 {
             for &w in inst.neighbours[v as usize].iter().take(40) {
                 let r = self.pos[w as usize].0;
                 if r != u32::MAX && !near.contains(&r) {
@@ -632,10 +674,19 @@ impl SearchState {
                 }
             }
         }
-        for (ri, route) in self.routes.iter().enumerate() {
-            if !near.is_empty() && !route.nodes.is_empty() && !near.contains(&(ri as u32)) {
-                continue;
-            }
+        let scan: Vec<usize> = if near.is_empty() {
+            (0..self.routes.len())
+                .filter(|&r| !self.routes[r].nodes.is_empty())
+                .chain(self.empty_reps.iter().copied())
+                .collect()
+        } else {
+            near.iter()
+                .map(|&r| r as usize)
+                .chain(self.empty_reps.iter().copied())
+                .collect()
+        };
+        for ri in scan {
+            let route = &self.routes[ri];
             // A route whose trips are all too full for v and which cannot open a trip.
             let vu = v as usize;
             let dem = inst.demand[vu];
@@ -648,13 +699,6 @@ impl SearchState {
                     .all(|t| (0..DIMS).any(|d| t.load[d] + dem[d] > cap[d]))
             {
                 continue;
-            }
-            if route.nodes.is_empty() {
-                let t = inst.vtype[ri];
-                if seen_empty.contains(&t) {
-                    continue;
-                }
-                seen_empty.push(t);
             }
             if !inst.eligible(route.vehicle, v as usize) {
                 continue;
