@@ -437,6 +437,23 @@ fn unservable_visits_get_a_reason() {
 }
 
 #[test]
+fn empty_day_returns_at_once() {
+    let m = Arc::new(DenseMatrix::single(1, vec![0]).unwrap());
+    let v = Vehicle::basic(0, 0, [10, 0], vec![Stream::Residual]);
+    let pd = ProblemData::new(vec![], vec![v], vec![], m).unwrap();
+    let params = SolveParams {
+        stop: StopCriteria {
+            time_limit: Some(std::time::Duration::from_secs(3600)),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let sol = solve(&pd, &params, &|_| {});
+    assert!(sol.routes.is_empty() && sol.unserved.is_empty());
+    assert_eq!(check(&pd, &sol).unwrap().cost, 0);
+}
+
+#[test]
 fn sol_writer_uses_bks_numbering() {
     let inst = read_instance(&data("X-n101-k25.vrp")).unwrap();
     let sol = solve(&inst.data, &iters(100, 1, 1), &|_| {});

@@ -152,14 +152,17 @@ fn worker(
     let avg_edge = (route_cost as f64 / (routed + used).max(1) as f64).max(1e-9);
     let (t0, tf) = (0.5 * avg_edge, 0.005 * avg_edge);
     let has_facility_choice = true;
+    // Nothing to search when no visit can ever be routed.
+    let searchable = (0..inst.nv).any(|v| inst.static_reason[v].is_none());
     let mut last_improvement = 0u64;
     let mut iter = 0u64;
     let mut frac = 0.0f64;
     loop {
-        if params
-            .cancel
-            .as_ref()
-            .is_some_and(|c| c.load(Ordering::Relaxed))
+        if !searchable
+            || params
+                .cancel
+                .as_ref()
+                .is_some_and(|c| c.load(Ordering::Relaxed))
         {
             break;
         }
