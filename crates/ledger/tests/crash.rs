@@ -76,6 +76,14 @@ fn kill_during_ingest(mode: &str) {
     child.wait().unwrap();
     let acked = acked.expect("child acknowledged no batch");
 
+    // What `sortfleet ledger verify` does on the crashed file: read-only, before any
+    // writer has reopened (and recovered) it.
+    let ro = Store::open_read_only(&path).unwrap();
+    let r = ro.verify().unwrap();
+    assert!(r.is_ok(), "{r}");
+    assert!(r.records >= (acked + 1) * BATCH);
+    drop(ro);
+
     let s = Store::open(&path, &config(mode)).unwrap();
     for b in 0..=acked {
         for k in 0..BATCH {
