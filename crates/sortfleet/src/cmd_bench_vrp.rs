@@ -94,8 +94,8 @@ pub fn run_suite(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
     files.sort();
     anyhow::ensure!(!files.is_empty(), "no instances in {}", args.dir.display());
     println!(
-        "{:<16} {:>12} {:>6} {:>12} {:>8} {:>7}",
-        "instance", "cost", "routes", "bks", "gap%", "secs"
+        "{:<16} {:>12} {:>6} {:>8} {:>12} {:>8} {:>7}",
+        "instance", "cost", "routes", "unserved", "bks", "gap%", "secs"
     );
     let mut gaps = Vec::new();
     let mut failed = 0;
@@ -137,10 +137,11 @@ pub fn run_suite(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
 
 fn print_row(r: &BenchResult) {
     println!(
-        "{:<16} {:>12.2} {:>6} {:>12} {:>8} {:>7.1}",
+        "{:<16} {:>12.2} {:>6} {:>8} {:>12} {:>8} {:>7.1}",
         r.instance.name,
         r.cost,
         r.report.used_vehicles,
+        r.solution.unserved.len(),
         r.bks.map_or("-".into(), |b| b.to_string()),
         r.gap().map_or("-".into(), |g| format!("{g:.2}")),
         r.seconds

@@ -90,7 +90,11 @@ pub fn read_kim(path: &Path) -> Result<Instance, ReadError> {
         }
     }
     let total: i64 = visits.iter().map(|v| v.demand[0]).sum();
-    let n_veh = (2 * (total / yd(day_volume).max(1)) as usize + 5).min(visits.len().max(1));
+    // Enough trucks for volume and for time; the fixed cost keeps the used ones few.
+    let by_volume = 2 * (total / yd(day_volume).max(1)) as usize + 5;
+    let n_veh = by_volume
+        .max(visits.len() / 20 + 5)
+        .min(visits.len().max(1));
     let dr = &rows[depot];
     let mut v = Vehicle::basic(depot, depot, [yd(cap), 0], vec![Stream::Residual]);
     v.shift = TimeWindow::new(hhmm(dr[3]), hhmm(dr[4]));

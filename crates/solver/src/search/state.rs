@@ -50,6 +50,8 @@ pub struct Inst {
     complex: Vec<bool>,
     release: Vec<i64>,
     has_release: bool,
+    /// Per vehicle: whether any time rule can bind (else insertion skips the clock).
+    timed: Vec<bool>,
 }
 
 fn start_in(w: &[TimeWindow], arrival: i64) -> Option<i64> {
@@ -152,6 +154,7 @@ impl Inst {
             depot_dist: Vec::new(),
             complex,
             release: visits.iter().map(|v| v.release).collect(),
+            timed: Vec::new(),
             has_release,
         };
         let k = nv.saturating_sub(1).min(100);
@@ -169,6 +172,30 @@ impl Inst {
         let s0 = inst.vehicles[0].start;
         inst.depot_dist = (0..nv).map(|v| inst.d(0, s0, inst.loc[v])).collect();
         inst.static_reason = (0..nv).map(|v| inst.reason_for(v)).collect();
+        // Time never binds when every window is open and travel plus service over the
+        // whole day fits in the shift.
+        let open = |w: &[TimeWindow]| w.len() == 1 && w[0].start <= 0 && w[0].end >= i64::MAX / 8;
+        let all_open = inst.windows.iter().all(|w| open(w));
+        let max_t = inst
+            .dur
+            .iter()
+            .flat_map(|m| m.iter())
+            .copied()
+            .max()
+            .unwrap_or(0);
+        let busy = inst.service.iter().sum::<i64>() as i128
+            + (max_t as i128) * (2 * inst.loc.len() as i128 + 2);
+        inst.timed = inst
+            .vehicles
+            .iter()
+            .enumerate()
+            .map(|(k, v)| {
+                !(all_open
+                    && !inst.complex[k]
+                    && v.shift.start <= 0
+                    && (v.shift.end as i128) >= busy)
+            })
+            .collect();
         inst
     }
 
@@ -663,6 +690,7 @@ impl SearchState {
         granular: bool,
     ) -> Option<Insertion> {
         let mut best: Option<Insertion> = None;
+        let mut cands: Vec<Insertion> = Vec::new();
         // Granular: with many routes, only those holding one of the nearest neighbours
         // (plus one empty route per vehicle type) are scanned.
         let mut near: Vec<u32> = Vec::new();
@@ -704,32 +732,35 @@ impl SearchState {
                 continue;
             }
             if inst.complex[route.vehicle] {
-                let mut cands = Vec::new();
                 self.route_candidates(inst, ri, v, rng, &mut |ins| cands.push(ins));
-                cands.sort_by_key(|c| c.delta);
-                let cut = best.map_or(i64::MAX, |b| b.delta);
-                for cnd in cands.into_iter().take(8) {
-                    if cnd.delta >= cut {
-                        break;
-                    }
-                    let nodes = self.apply_nodes(inst, &cnd, v);
-                    if let Some((cost, _)) = inst.eval(route.vehicle, &nodes) {
-                        let exact = Insertion {
-                            delta: cost - route.cost,
-                            ..cnd
-                        };
-                        if best.is_none_or(|b| exact.delta < b.delta) {
-                            best = Some(exact);
-                        }
-                        break;
-                    }
-                }
             } else {
                 self.route_candidates(inst, ri, v, rng, &mut |ins| {
                     if best.is_none_or(|b| ins.delta < b.delta) {
                         best = Some(ins);
                     }
                 });
+            }
+        }
+        // Vehicles with breaks, duration limits, time costs or release dates: verify
+        // the most promising estimates exactly, over all routes at once.
+        cands.sort_by_key(|c| c.delta);
+        let (mut evals, mut feasible) = (0, 0);
+        for cnd in cands {
+            if feasible >= 6 || (evals >= 48 && feasible >= 1) || evals >= 200 {
+                break;
+            }
+            evals += 1;
+            let route = &self.routes[cnd.route];
+            let nodes = self.apply_nodes(inst, &cnd, v);
+            if let Some((cost, _)) = inst.eval(route.vehicle, &nodes) {
+                feasible += 1;
+                let exact = Insertion {
+                    delta: cost - route.cost,
+                    ..cnd
+                };
+                if best.is_none_or(|b| exact.delta < b.delta) {
+                    best = Some(exact);
+                }
             }
         }
         best
@@ -780,6 +811,7 @@ impl SearchState {
         let wv = &inst.windows[vu];
         let sv = inst.service[vu];
         let cpd = veh.cost_per_distance;
+        let timed = inst.timed[route.vehicle];
         let cps = veh.cost_per_second;
         for p in 0..=len {
             if self.blink > 0.0 && rng.unit() < self.blink {
@@ -798,10 +830,14 @@ impl SearchState {
             } else {
                 (inst.loc[route.nodes[p] as usize], route.late_start[p])
             };
-            let Some(sv_start) = start_in(wv, pend + inst.t(c, pl, lv)) else {
-                continue;
+            let vend = if timed {
+                let Some(sv_start) = start_in(wv, pend + inst.t(c, pl, lv)) else {
+                    continue;
+                };
+                sv_start + sv
+            } else {
+                0
             };
-            let vend = sv_start + sv;
             let base_d = inst.d(c, pl, nl);
             let base_t = inst.t(c, pl, nl);
             // Join the trip at this position.
@@ -819,7 +855,7 @@ impl SearchState {
                     && ti.fac.is_none_or(|f| {
                         inst.fac_limit[f].is_none_or(|l| self.intake[f] + dem[0] <= l)
                     });
-                if fits && vend + inst.t(c, lv, nl) <= nlate {
+                if fits && (!timed || vend + inst.t(c, lv, nl) <= nlate) {
                     let dd = inst.d(c, pl, lv) + inst.d(c, lv, nl) - base_d;
                     if veh.max_distance.is_none_or(|m| route.dist + dd <= m) {
                         let dt = inst.t(c, pl, lv) + sv + inst.t(c, lv, nl) - base_t;
@@ -838,7 +874,7 @@ impl SearchState {
                 continue;
             }
             let fixed = if len == 0 { veh.fixed_cost } else { 0 };
-            if p == len && veh.unload_at_end && vend + inst.t(c, lv, nl) <= nlate {
+            if p == len && veh.unload_at_end && (!timed || vend + inst.t(c, lv, nl) <= nlate) {
                 let dd = inst.d(c, pl, lv) + inst.d(c, lv, nl) - base_d;
                 if veh.max_distance.is_none_or(|m| route.dist + dd <= m) {
                     let dt = inst.t(c, pl, lv) + sv + inst.t(c, lv, nl) - base_t;
@@ -856,11 +892,13 @@ impl SearchState {
                 }
                 let fu = nv + f;
                 let lf = inst.loc[fu];
-                let Some(fs) = start_in(&inst.windows[fu], vend + inst.t(c, lv, lf)) else {
-                    continue;
-                };
-                if fs + inst.service[fu] + inst.t(c, lf, nl) > nlate {
-                    continue;
+                if timed {
+                    let Some(fs) = start_in(&inst.windows[fu], vend + inst.t(c, lv, lf)) else {
+                        continue;
+                    };
+                    if fs + inst.service[fu] + inst.t(c, lf, nl) > nlate {
+                        continue;
+                    }
                 }
                 let dd = inst.d(c, pl, lv) + inst.d(c, lv, lf) + inst.d(c, lf, nl) - base_d;
                 if veh.max_distance.is_some_and(|m| route.dist + dd > m) {
