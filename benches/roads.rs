@@ -11,14 +11,20 @@ use sortfleet_roads::{ImportOptions, RoadGraph, Router, Snap, VehicleProfile};
 use std::hint::black_box;
 use std::time::Duration;
 
-const PBF: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/osm/porto-alegre.osm.pbf");
+const PBF: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../data/osm/porto-alegre.osm.pbf"
+);
 
 fn points(g: &RoadGraph, r: &Router, n: usize) -> Vec<Snap> {
     let (lo, hi) = g.bbox();
     let mut rng = rand::rngs::StdRng::seed_from_u64(42);
     let mut v = Vec::new();
     while v.len() < n {
-        let p = LatLon::new(rng.random_range(lo.lat..hi.lat), rng.random_range(lo.lon..hi.lon));
+        let p = LatLon::new(
+            rng.random_range(lo.lat..hi.lat),
+            rng.random_range(lo.lon..hi.lon),
+        );
         if let Ok(s) = r.snap(p, 500.0) {
             v.push(s);
         }
@@ -38,7 +44,9 @@ fn bench_graph(c: &mut Criterion, name: &str, make: &dyn Fn() -> RoadGraph, n_po
     });
     let r = g.router(&VehicleProfile::default()).expect("router");
     let pts = points(&g, &r, n_points);
-    grp.bench_function(format!("matrix_{n_points}x{n_points}"), |b| b.iter(|| black_box(r.matrix(&pts, &pts))));
+    grp.bench_function(format!("matrix_{n_points}x{n_points}"), |b| {
+        b.iter(|| black_box(r.matrix(&pts, &pts)))
+    });
     let mut k = 0;
     grp.bench_function("route_with_geometry", |b| {
         b.iter(|| {
@@ -58,9 +66,20 @@ fn roads(c: &mut Criterion) {
     let (g, _) = RoadGraph::import_pbf(PBF, &ImportOptions::default()).expect("import");
     let file = std::env::temp_dir().join("sortfleet-bench-porto.graph");
     g.save(&file).expect("save");
-    grp.bench_function("load_graph_file", |b| b.iter(|| black_box(RoadGraph::load(&file).expect("load"))));
+    grp.bench_function("load_graph_file", |b| {
+        b.iter(|| black_box(RoadGraph::load(&file).expect("load")))
+    });
     grp.finish();
-    bench_graph(c, "porto-alegre", &|| RoadGraph::import_pbf(PBF, &ImportOptions::default()).expect("import").0, 1000);
+    bench_graph(
+        c,
+        "porto-alegre",
+        &|| {
+            RoadGraph::import_pbf(PBF, &ImportOptions::default())
+                .expect("import")
+                .0
+        },
+        1000,
+    );
     for side in [100usize, 316] {
         bench_graph(
             c,
@@ -71,5 +90,10 @@ fn roads(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, roads);
+#[allow(missing_docs)]
+mod group {
+    use super::*;
+    criterion_group!(benches, roads);
+}
+use group::benches;
 criterion_main!(benches);

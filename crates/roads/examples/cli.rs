@@ -1,9 +1,9 @@
 //! Temporary driver for `sortfleet roads …` / `sortfleet bench roads` until main.rs wires them.
 #![allow(missing_docs)]
-#[path = "../../sortfleet/src/cmd_roads.rs"]
-mod cmd_roads;
 #[path = "../../sortfleet/src/cmd_bench_roads.rs"]
 mod cmd_bench_roads;
+#[path = "../../sortfleet/src/cmd_roads.rs"]
+mod cmd_roads;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]

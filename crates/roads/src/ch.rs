@@ -78,7 +78,11 @@ struct Witness {
 
 impl Witness {
     fn new(n: usize) -> Self {
-        Self { dist: vec![INF; n], touched: Vec::new(), heap: BinaryHeap::new() }
+        Self {
+            dist: vec![INF; n],
+            touched: Vec::new(),
+            heap: BinaryHeap::new(),
+        }
     }
     fn reset(&mut self) {
         for &t in &self.touched {
@@ -158,7 +162,12 @@ impl Ch {
         let mut inn: Vec<Vec<AdjE>> = vec![Vec::new(); n];
         let mut edges: Vec<ChEdge> = Vec::with_capacity(arcs.len() * 2);
         for (i, a) in arcs.iter().enumerate() {
-            edges.push(ChEdge { a: i as u32, b: NONE, tail: a.tail, head: a.head });
+            edges.push(ChEdge {
+                a: i as u32,
+                b: NONE,
+                tail: a.tail,
+                head: a.head,
+            });
             if a.tail == a.head {
                 continue;
             }
@@ -167,13 +176,36 @@ impl Ch {
                 if e.w <= a.w {
                     continue;
                 }
-                *e = AdjE { other: a.head, w: a.w, dur: a.dur, id: i as u32 };
-                let f = inn[a.head as usize].iter_mut().find(|e| e.other == a.tail).expect("mirror");
-                *f = AdjE { other: a.tail, w: a.w, dur: a.dur, id: i as u32 };
+                *e = AdjE {
+                    other: a.head,
+                    w: a.w,
+                    dur: a.dur,
+                    id: i as u32,
+                };
+                let f = inn[a.head as usize]
+                    .iter_mut()
+                    .find(|e| e.other == a.tail)
+                    .expect("mirror");
+                *f = AdjE {
+                    other: a.tail,
+                    w: a.w,
+                    dur: a.dur,
+                    id: i as u32,
+                };
                 continue;
             }
-            out[a.tail as usize].push(AdjE { other: a.head, w: a.w, dur: a.dur, id: i as u32 });
-            inn[a.head as usize].push(AdjE { other: a.tail, w: a.w, dur: a.dur, id: i as u32 });
+            out[a.tail as usize].push(AdjE {
+                other: a.head,
+                w: a.w,
+                dur: a.dur,
+                id: i as u32,
+            });
+            inn[a.head as usize].push(AdjE {
+                other: a.tail,
+                w: a.w,
+                dur: a.dur,
+                id: i as u32,
+            });
         }
         let mut wit = Witness::new(n);
         let mut sc = Vec::new();
@@ -181,7 +213,13 @@ impl Ch {
         let mut contracted = vec![false; n];
         let limit_sim = 60;
         let limit_real = 400;
-        let prio = |v: u32, out: &[Vec<AdjE>], inn: &[Vec<AdjE>], wit: &mut Witness, sc: &mut Vec<_>, dn: &[i32]| -> i32 {
+        let prio = |v: u32,
+                    out: &[Vec<AdjE>],
+                    inn: &[Vec<AdjE>],
+                    wit: &mut Witness,
+                    sc: &mut Vec<_>,
+                    dn: &[i32]|
+         -> i32 {
             shortcuts(v, out, inn, wit, limit_sim, sc);
             let removed = (out[v as usize].len() + inn[v as usize].len()) as i32;
             2 * sc.len() as i32 - removed + dn[v as usize]
@@ -221,14 +259,42 @@ impl Ch {
                     if e.w <= w {
                         continue;
                     }
-                    *e = AdjE { other: x, w, dur, id };
-                    let f = inn[x as usize].iter_mut().find(|e| e.other == u).expect("mirror");
-                    *f = AdjE { other: u, w, dur, id };
+                    *e = AdjE {
+                        other: x,
+                        w,
+                        dur,
+                        id,
+                    };
+                    let f = inn[x as usize]
+                        .iter_mut()
+                        .find(|e| e.other == u)
+                        .expect("mirror");
+                    *f = AdjE {
+                        other: u,
+                        w,
+                        dur,
+                        id,
+                    };
                 } else {
-                    out[u as usize].push(AdjE { other: x, w, dur, id });
-                    inn[x as usize].push(AdjE { other: u, w, dur, id });
+                    out[u as usize].push(AdjE {
+                        other: x,
+                        w,
+                        dur,
+                        id,
+                    });
+                    inn[x as usize].push(AdjE {
+                        other: u,
+                        w,
+                        dur,
+                        id,
+                    });
                 }
-                edges.push(ChEdge { a: e1, b: e2, tail: u, head: x });
+                edges.push(ChEdge {
+                    a: e1,
+                    b: e2,
+                    tail: u,
+                    head: x,
+                });
             }
             sc = new_sc;
             let my_out = std::mem::take(&mut out[v as usize]);
@@ -257,7 +323,12 @@ impl Ch {
         for (r, &v) in order.iter().enumerate() {
             rank[v as usize] = r as u32;
         }
-        let mut ch = Ch { n, rank, order: order.clone(), ..Default::default() };
+        let mut ch = Ch {
+            n,
+            rank,
+            order: order.clone(),
+            ..Default::default()
+        };
         ch.up_first.push(0);
         ch.dn_first.push(0);
         for &v in &order {
@@ -410,25 +481,27 @@ impl Ch {
         }
         let nt = targets.len();
         let mut res = vec![(INF, 0u64); sources.len() * nt];
-        res.par_chunks_mut(nt.max(1)).zip(sources.par_iter()).for_each_init(
-            || Search::new(n),
-            |s, (row, seeds)| {
-                if nt == 0 {
-                    return;
-                }
-                s.run(self, seeds, true);
-                for &(u, w, dur) in &s.settled {
-                    let (a, b) = (count[u as usize] as usize, count[u as usize + 1] as usize);
-                    for &(t, wt, dt) in &buckets[a..b] {
-                        let c = w + wt;
-                        let cell = &mut row[t as usize];
-                        if c < cell.0 {
-                            *cell = (c, dur + dt);
+        res.par_chunks_mut(nt.max(1))
+            .zip(sources.par_iter())
+            .for_each_init(
+                || Search::new(n),
+                |s, (row, seeds)| {
+                    if nt == 0 {
+                        return;
+                    }
+                    s.run(self, seeds, true);
+                    for &(u, w, dur) in &s.settled {
+                        let (a, b) = (count[u as usize] as usize, count[u as usize + 1] as usize);
+                        for &(t, wt, dt) in &buckets[a..b] {
+                            let c = w + wt;
+                            let cell = &mut row[t as usize];
+                            if c < cell.0 {
+                                *cell = (c, dur + dt);
+                            }
                         }
                     }
-                }
-            },
-        );
+                },
+            );
         res
     }
 
@@ -480,7 +553,13 @@ impl Ch {
         for e in fpath.into_iter().chain(bpath) {
             self.unpack(e, &mut arcs);
         }
-        Some((best.0, best.1, self.order[src_rank as usize], self.order[tgt_rank as usize], arcs))
+        Some((
+            best.0,
+            best.1,
+            self.order[src_rank as usize],
+            self.order[tgt_rank as usize],
+            arcs,
+        ))
     }
 
     /// The rank of the node a parent edge was relaxed from.

@@ -9,9 +9,9 @@
 //! The payload holds the base graph only; routers are prepared per vehicle class on load
 //! (well under 2 s for a city, see the benchmarks).
 
+use crate::RoadsError;
 use crate::graph::{GraphData, RoadEdge, RoadGraph, TurnRestriction};
 use crate::osm::{OsmWayId, RestrictionKind};
-use crate::RoadsError;
 use sha2::{Digest, Sha256};
 use sortfleet_model::LatLon;
 use std::path::Path;
@@ -23,7 +23,8 @@ pub const FORMAT_VERSION: u32 = 1;
 const HEADER: usize = 8 + 4 + 8 + 32;
 
 fn encode(g: &GraphData) -> Vec<u8> {
-    let mut b = Vec::with_capacity(g.node_pos.len() * 24 + g.edges.len() * 30 + g.geom_pts.len() * 16 + 64);
+    let mut b =
+        Vec::with_capacity(g.node_pos.len() * 24 + g.edges.len() * 30 + g.geom_pts.len() * 16 + 64);
     let u64_ = |b: &mut Vec<u8>, x: u64| b.extend_from_slice(&x.to_le_bytes());
     u64_(&mut b, g.node_pos.len() as u64);
     u64_(&mut b, g.edges.len() as u64);
@@ -43,7 +44,12 @@ fn encode(g: &GraphData) -> Vec<u8> {
         b.extend_from_slice(&e.length_cm.to_le_bytes());
         b.extend_from_slice(&e.speed_kmh.to_le_bytes());
         b.push(e.class);
-        b.push(e.fwd as u8 | (e.bwd as u8) << 1 | (e.destination as u8) << 2 | (e.hazmat_no as u8) << 3);
+        b.push(
+            e.fwd as u8
+                | (e.bwd as u8) << 1
+                | (e.destination as u8) << 2
+                | (e.hazmat_no as u8) << 3,
+        );
         b.extend_from_slice(&e.max_weight_kg.to_le_bytes());
         b.extend_from_slice(&e.max_height_cm.to_le_bytes());
         b.extend_from_slice(&e.max_width_cm.to_le_bytes());
@@ -76,7 +82,11 @@ struct Rd<'a> {
 
 impl<'a> Rd<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        let end = self.at.checked_add(n).filter(|&e| e <= self.b.len()).ok_or("truncated payload")?;
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&e| e <= self.b.len())
+            .ok_or("truncated payload")?;
         let s = &self.b[self.at..end];
         self.at = end;
         Ok(s)
@@ -85,13 +95,19 @@ impl<'a> Rd<'a> {
         Ok(self.take(1)?[0])
     }
     fn u16(&mut self) -> Result<u16, String> {
-        Ok(u16::from_le_bytes(self.take(2)?.try_into().map_err(|_| "short")?))
+        Ok(u16::from_le_bytes(
+            self.take(2)?.try_into().map_err(|_| "short")?,
+        ))
     }
     fn u32(&mut self) -> Result<u32, String> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().map_err(|_| "short")?))
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().map_err(|_| "short")?,
+        ))
     }
     fn u64(&mut self) -> Result<u64, String> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().map_err(|_| "short")?))
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().map_err(|_| "short")?,
+        ))
     }
     fn f64(&mut self) -> Result<f64, String> {
         Ok(f64::from_bits(self.u64()?))
@@ -138,7 +154,9 @@ fn decode(b: &[u8]) -> Result<GraphData, String> {
         let class = r.u8()?;
         let flags = r.u8()?;
         if speed_kmh == 0 || class as usize >= crate::osm::DRIVABLE.len() {
-            return Err(format!("edge {i} has speed {speed_kmh} or class {class} out of range"));
+            return Err(format!(
+                "edge {i} has speed {speed_kmh} or class {class} out of range"
+            ));
         }
         g.edges.push(RoadEdge {
             from,
@@ -160,7 +178,10 @@ fn decode(b: &[u8]) -> Result<GraphData, String> {
     for _ in 0..=ne {
         g.geom_off.push(r.u32()?);
     }
-    if g.geom_off[0] != 0 || g.geom_off.windows(2).any(|w| w[0] > w[1]) || *g.geom_off.last().unwrap_or(&0) as usize != ng {
+    if g.geom_off[0] != 0
+        || g.geom_off.windows(2).any(|w| w[0] > w[1])
+        || *g.geom_off.last().unwrap_or(&0) as usize != ng
+    {
         return Err("geometry offsets are inconsistent".into());
     }
     for _ in 0..ng {
@@ -171,7 +192,11 @@ fn decode(b: &[u8]) -> Result<GraphData, String> {
     let nd = 2 * ne as u32;
     for i in 0..nr {
         let osm_id = r.u64()? as i64;
-        let kind = if r.u8()? == 1 { RestrictionKind::Only } else { RestrictionKind::No };
+        let kind = if r.u8()? == 1 {
+            RestrictionKind::Only
+        } else {
+            RestrictionKind::No
+        };
         let from = r.u32()?;
         let to = r.u32()?;
         let nv = r.u32()? as usize;
@@ -185,7 +210,13 @@ fn decode(b: &[u8]) -> Result<GraphData, String> {
         if from >= nd || to >= nd || via.iter().any(|&v| v >= nd) {
             return Err(format!("restriction {i} references a missing edge"));
         }
-        g.restrictions.push(TurnRestriction { osm_id, kind, from, via, to });
+        g.restrictions.push(TurnRestriction {
+            osm_id,
+            kind,
+            from,
+            via,
+            to,
+        });
     }
     if r.at != b.len() {
         return Err("trailing bytes after the payload".into());
@@ -209,7 +240,10 @@ impl RoadGraph {
         out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
         out.extend_from_slice(&Sha256::digest(&payload));
         out.extend_from_slice(&payload);
-        let io = |e| RoadsError::Io { path: path.display().to_string(), source: e };
+        let io = |e| RoadsError::Io {
+            path: path.display().to_string(),
+            source: e,
+        };
         let tmp = path.with_extension("graph.tmp");
         std::fs::write(&tmp, &out).map_err(io)?;
         std::fs::rename(&tmp, path).map_err(io)
@@ -218,8 +252,14 @@ impl RoadGraph {
     /// Reads a graph file, refusing another format version or a corrupt file.
     pub fn load(path: impl AsRef<Path>) -> Result<RoadGraph, RoadsError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| RoadsError::Io { path: path.display().to_string(), source: e })?;
-        Self::from_bytes(&bytes).map_err(|msg| RoadsError::GraphFile { path: path.display().to_string(), msg })
+        let bytes = std::fs::read(path).map_err(|e| RoadsError::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
+        Self::from_bytes(&bytes).map_err(|msg| RoadsError::GraphFile {
+            path: path.display().to_string(),
+            msg,
+        })
     }
 
     /// Parses graph file bytes (see [`RoadGraph::load`]).
@@ -236,7 +276,10 @@ impl RoadGraph {
         let len = u64::from_le_bytes(bytes[12..20].try_into().map_err(|_| "short header")?);
         let payload = &bytes[HEADER..];
         if payload.len() as u64 != len {
-            return Err(format!("truncated or padded: payload is {} bytes, header says {len}", payload.len()));
+            return Err(format!(
+                "truncated or padded: payload is {} bytes, header says {len}",
+                payload.len()
+            ));
         }
         if Sha256::digest(payload).as_slice() != &bytes[20..52] {
             return Err("corrupt: fingerprint (sha256) does not match the content".into());

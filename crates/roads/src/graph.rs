@@ -12,10 +12,10 @@
 //! the pair of directed edges whose turn angle best matches the restriction's name
 //! (`left`, `right`, `straight`, `u_turn`) is taken.
 
+use crate::RoadsError;
 use crate::osm::{OsmData, OsmNodeId, OsmWayId, RestrictionKind, TurnHint, way_attrs};
 use crate::profile::{ProfileKey, VehicleProfile};
 use crate::router::Router;
-use crate::RoadsError;
 use sortfleet_model::LatLon;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::Path;
@@ -155,7 +155,10 @@ impl GraphData {
     /// Full polyline of an edge in way direction.
     pub(crate) fn polyline(&self, e: u32) -> Vec<LatLon> {
         let edge = &self.edges[e as usize];
-        let (a, b) = (self.geom_off[e as usize] as usize, self.geom_off[e as usize + 1] as usize);
+        let (a, b) = (
+            self.geom_off[e as usize] as usize,
+            self.geom_off[e as usize + 1] as usize,
+        );
         let mut v = Vec::with_capacity(b - a + 2);
         v.push(self.node_pos[edge.from as usize]);
         v.extend_from_slice(&self.geom_pts[a..b]);
@@ -192,11 +195,17 @@ impl std::fmt::Debug for RoadGraph {
 
 impl RoadGraph {
     pub(crate) fn from_data(data: GraphData) -> RoadGraph {
-        RoadGraph { data: Arc::new(data), routers: Mutex::new(HashMap::new()) }
+        RoadGraph {
+            data: Arc::new(data),
+            routers: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Imports an `.osm.pbf` extract into a truck road graph.
-    pub fn import_pbf(path: impl AsRef<Path>, opts: &ImportOptions) -> Result<(RoadGraph, ImportSummary), RoadsError> {
+    pub fn import_pbf(
+        path: impl AsRef<Path>,
+        opts: &ImportOptions,
+    ) -> Result<(RoadGraph, ImportSummary), RoadsError> {
         let path = path.as_ref();
         let pb = if opts.progress {
             let pb = indicatif::ProgressBar::new_spinner();
@@ -217,7 +226,10 @@ impl RoadGraph {
     }
 
     /// Builds the graph from raw OSM elements (a file read, or a map drawn by the test kit).
-    pub fn from_osm(osm: &OsmData, _opts: &ImportOptions) -> Result<(RoadGraph, ImportSummary), RoadsError> {
+    pub fn from_osm(
+        osm: &OsmData,
+        _opts: &ImportOptions,
+    ) -> Result<(RoadGraph, ImportSummary), RoadsError> {
         let mut sum = ImportSummary {
             file_nodes: osm.file_nodes,
             file_ways: osm.file_ways,
@@ -229,11 +241,16 @@ impl RoadGraph {
         let ways: Vec<_> = osm
             .ways
             .iter()
-            .filter_map(|w| way_attrs(|k| w.tag(k)).filter(|a| a.fwd || a.bwd).map(|a| (w, a)))
+            .filter_map(|w| {
+                way_attrs(|k| w.tag(k))
+                    .filter(|a| a.fwd || a.bwd)
+                    .map(|a| (w, a))
+            })
             .collect();
         // Which OSM nodes become graph nodes.
         let mut refs: HashMap<i64, u32> = HashMap::new();
-        let mut junction: HashSet<i64> = osm.restrictions.iter().filter_map(|r| r.via_node).collect();
+        let mut junction: HashSet<i64> =
+            osm.restrictions.iter().filter_map(|r| r.via_node).collect();
         for (w, _) in &ways {
             for (i, n) in w.nodes.iter().enumerate() {
                 if !osm.nodes.contains_key(n) {
@@ -309,7 +326,11 @@ impl RoadGraph {
         sum.used_ways = used_ways;
         sum.nodes = g.node_pos.len();
         sum.edges = g.edges.len();
-        sum.directed_edges = g.edges.iter().map(|e| e.fwd as usize + e.bwd as usize).sum();
+        sum.directed_edges = g
+            .edges
+            .iter()
+            .map(|e| e.fwd as usize + e.bwd as usize)
+            .sum();
         resolve_restrictions(&mut g, osm, &index, &mut sum);
         Ok((RoadGraph::from_data(g), sum))
     }
@@ -318,11 +339,19 @@ impl RoadGraph {
     pub fn router(&self, profile: &VehicleProfile) -> Result<Arc<Router>, RoadsError> {
         profile.validate()?;
         let key = profile.key();
-        if let Some(r) = self.routers.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if let Some(r) = self
+            .routers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
             return Ok(r.clone());
         }
         let r = Arc::new(Router::build(self.data.clone(), key)?);
-        self.routers.lock().unwrap_or_else(|e| e.into_inner()).insert(key, r.clone());
+        self.routers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, r.clone());
         Ok(r)
     }
 
@@ -365,7 +394,9 @@ impl RoadGraph {
     pub fn segments(&self) -> impl Iterator<Item = [LatLon; 2]> + '_ {
         (0..self.data.edges.len() as u32).flat_map(move |e| {
             let p = self.data.polyline(e);
-            (0..p.len() - 1).map(move |i| [p[i], p[i + 1]]).collect::<Vec<_>>()
+            (0..p.len() - 1)
+                .map(move |i| [p[i], p[i + 1]])
+                .collect::<Vec<_>>()
         })
     }
 
@@ -442,7 +473,12 @@ fn hint_score(hint: TurnHint, angle: f64) -> f64 {
     }
 }
 
-fn resolve_restrictions(g: &mut GraphData, osm: &OsmData, index: &HashMap<i64, u32>, sum: &mut ImportSummary) {
+fn resolve_restrictions(
+    g: &mut GraphData,
+    osm: &OsmData,
+    index: &HashMap<i64, u32>,
+    sum: &mut ImportSummary,
+) {
     // Directed edges (any direction, drivable or not) around each node, with their way.
     let mut out: Vec<Vec<u32>> = vec![Vec::new(); g.node_pos.len()];
     for (i, e) in g.edges.iter().enumerate() {
@@ -455,12 +491,23 @@ fn resolve_restrictions(g: &mut GraphData, osm: &OsmData, index: &HashMap<i64, u
         let mut found: Vec<(u32, Vec<u32>, u32)> = Vec::new();
         if let Some(via) = r.via_node {
             let Some(&n) = index.get(&via) else { continue };
-            let froms: Vec<u32> = out[n as usize].iter().map(|d| d ^ 1).filter(|&d| way_of(g, d) == r.from_way).collect();
-            let tos: Vec<u32> = out[n as usize].iter().copied().filter(|&d| way_of(g, d) == r.to_way).collect();
+            let froms: Vec<u32> = out[n as usize]
+                .iter()
+                .map(|d| d ^ 1)
+                .filter(|&d| way_of(g, d) == r.from_way)
+                .collect();
+            let tos: Vec<u32> = out[n as usize]
+                .iter()
+                .copied()
+                .filter(|&d| way_of(g, d) == r.to_way)
+                .collect();
             let mut pairs: Vec<(u32, u32)> = Vec::new();
             for &f in &froms {
                 for &t in &tos {
-                    if t == f ^ 1 && r.hint != TurnHint::UTurn && !(froms.len() == 1 && tos.len() == 1) {
+                    if t == f ^ 1
+                        && r.hint != TurnHint::UTurn
+                        && !(froms.len() == 1 && tos.len() == 1)
+                    {
                         continue;
                     }
                     pairs.push((f, t));
@@ -472,7 +519,8 @@ fn resolve_restrictions(g: &mut GraphData, osm: &OsmData, index: &HashMap<i64, u
                 let best = pairs
                     .iter()
                     .min_by(|a, b| {
-                        hint_score(r.hint, turn_angle(g, a.0, a.1)).total_cmp(&hint_score(r.hint, turn_angle(g, b.0, b.1)))
+                        hint_score(r.hint, turn_angle(g, a.0, a.1))
+                            .total_cmp(&hint_score(r.hint, turn_angle(g, b.0, b.1)))
                     })
                     .copied();
                 found.extend(best.map(|(f, t)| (f, Vec::new(), t)));
@@ -517,7 +565,11 @@ fn resolve_restrictions(g: &mut GraphData, osm: &OsmData, index: &HashMap<i64, u
                             continue;
                         }
                         for &nx in &out[h as usize] {
-                            if nx != cur ^ 1 && via.contains(&way_of(g, nx)) && !prev.contains_key(&nx) && nx != f {
+                            if nx != cur ^ 1
+                                && via.contains(&way_of(g, nx))
+                                && !prev.contains_key(&nx)
+                                && nx != f
+                            {
                                 prev.insert(nx, cur);
                                 q.push_back((nx, depth + 1));
                             }
@@ -533,7 +585,13 @@ fn resolve_restrictions(g: &mut GraphData, osm: &OsmData, index: &HashMap<i64, u
         }
         sum.restrictions_applied += 1;
         for (from, via, to) in found {
-            resolved.push(TurnRestriction { osm_id: r.id, kind: r.kind, from, via, to });
+            resolved.push(TurnRestriction {
+                osm_id: r.id,
+                kind: r.kind,
+                from,
+                via,
+                to,
+            });
         }
     }
     resolved.sort_by(|a, b| (a.from, &a.via, a.to).cmp(&(b.from, &b.via, b.to)));

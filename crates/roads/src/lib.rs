@@ -69,7 +69,9 @@ pub enum RoadsError {
         msg: String,
     },
     /// No usable road within the allowed distance of a point.
-    #[error("point {name} ({lat:.6},{lon:.6}) is {dist} from the nearest usable road (max {max_m} m)")]
+    #[error(
+        "point {name} ({lat:.6},{lon:.6}) is {dist} from the nearest usable road (max {max_m} m)"
+    )]
     TooFar {
         /// The point's name, or its coordinates when unnamed.
         name: String,

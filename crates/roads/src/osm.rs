@@ -35,7 +35,10 @@ pub struct OsmWay {
 impl OsmWay {
     /// The value of a tag, if present.
     pub fn tag(&self, key: &str) -> Option<&str> {
-        self.tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.tags
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -150,22 +153,35 @@ impl Pass1 {
 }
 
 fn pbf_err(path: &Path, e: impl std::fmt::Display) -> RoadsError {
-    RoadsError::Pbf { path: path.display().to_string(), msg: e.to_string() }
+    RoadsError::Pbf {
+        path: path.display().to_string(),
+        msg: e.to_string(),
+    }
 }
 
 /// Parses a restriction relation's tags and members; `None` when it is not a truck
 /// restriction (other `type`, `except=hgv`, a mode other than hgv/motor vehicles) or malformed.
-fn parse_restriction(id: i64, tags: &[(&str, &str)], members: &[(RelMemberType, i64, String)]) -> Vec<OsmRestriction> {
+fn parse_restriction(
+    id: i64,
+    tags: &[(&str, &str)],
+    members: &[(RelMemberType, i64, String)],
+) -> Vec<OsmRestriction> {
     let tag = |k: &str| tags.iter().find(|(kk, _)| *kk == k).map(|(_, v)| *v);
     let ty = tag("type").unwrap_or("");
     let value = match ty {
-        "restriction" => tag("restriction:hgv").or(tag("restriction:motor_vehicle")).or(tag("restriction")),
+        "restriction" => tag("restriction:hgv")
+            .or(tag("restriction:motor_vehicle"))
+            .or(tag("restriction")),
         "restriction:hgv" => tag("restriction:hgv").or(tag("restriction")),
         _ => None,
     };
-    let Some(value) = value else { return Vec::new() };
+    let Some(value) = value else {
+        return Vec::new();
+    };
     if let Some(except) = tag("except")
-        && except.split(';').any(|e| matches!(e.trim(), "hgv" | "goods" | "motor_vehicle" | "motorcar"))
+        && except
+            .split(';')
+            .any(|e| matches!(e.trim(), "hgv" | "goods" | "motor_vehicle" | "motorcar"))
     {
         return Vec::new();
     }
@@ -196,13 +212,21 @@ fn parse_restriction(id: i64, tags: &[(&str, &str)], members: &[(RelMemberType, 
             _ => {}
         }
     }
-    if via_node.is_some() == !via_ways.is_empty() {
+    if via_node.is_some() != via_ways.is_empty() {
         return Vec::new();
     }
     let mut out = Vec::new();
     for &f in &from {
         for &t in &to {
-            out.push(OsmRestriction { id, kind, hint, from_way: f, via_node, via_ways: via_ways.clone(), to_way: t });
+            out.push(OsmRestriction {
+                id,
+                kind,
+                hint,
+                from_way: f,
+                via_node,
+                via_ways: via_ways.clone(),
+                to_way: t,
+            });
         }
     }
     out
@@ -225,13 +249,22 @@ pub fn restriction_from_parts(
         members.push((RelMemberType::Way, w, "via".to_string()));
     }
     members.push((RelMemberType::Way, to_way, "to".to_string()));
-    parse_restriction(id, &[("type", "restriction"), ("restriction", value)], &members).into_iter().next()
+    parse_restriction(
+        id,
+        &[("type", "restriction"), ("restriction", value)],
+        &members,
+    )
+    .into_iter()
+    .next()
 }
 
 impl OsmData {
     /// Reads the road-relevant content of an `.osm.pbf`.
     pub fn read_pbf(path: &Path, progress: &indicatif::ProgressBar) -> Result<OsmData, RoadsError> {
-        let io = |e: std::io::Error| RoadsError::Io { path: path.display().to_string(), source: e };
+        let io = |e: std::io::Error| RoadsError::Io {
+            path: path.display().to_string(),
+            source: e,
+        };
         std::fs::metadata(path).map_err(io)?;
         progress.set_message("reading ways and relations");
         let reader = BlobReader::from_path(path).map_err(|e| pbf_err(path, e))?;
@@ -246,24 +279,41 @@ impl OsmData {
                             Element::Way(w) => {
                                 acc.file_ways += 1;
                                 let tags: Vec<(&str, &str)> = w.tags().collect();
-                                let get = |k: &str| tags.iter().find(|(kk, _)| *kk == k).map(|(_, v)| *v);
+                                let get =
+                                    |k: &str| tags.iter().find(|(kk, _)| *kk == k).map(|(_, v)| *v);
                                 if is_candidate_highway(get) {
                                     acc.ways.push(OsmWay {
                                         id: w.id(),
                                         nodes: w.refs().collect(),
-                                        tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                                        tags: tags
+                                            .iter()
+                                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                                            .collect(),
                                     });
                                 }
                             }
                             Element::Relation(r) => {
                                 acc.file_relations += 1;
                                 let tags: Vec<(&str, &str)> = r.tags().collect();
-                                if tags.iter().any(|(k, v)| *k == "type" && v.starts_with("restriction")) {
+                                if tags
+                                    .iter()
+                                    .any(|(k, v)| *k == "type" && v.starts_with("restriction"))
+                                {
                                     let members: Vec<_> = r
                                         .members()
-                                        .map(|m| (m.member_type.clone(), m.member_id, m.role().unwrap_or("").to_string()))
+                                        .map(|m| {
+                                            (
+                                                m.member_type.clone(),
+                                                m.member_id,
+                                                m.role().unwrap_or("").to_string(),
+                                            )
+                                        })
                                         .collect();
-                                    acc.restrictions.extend(parse_restriction(r.id(), &tags, &members));
+                                    acc.restrictions.extend(parse_restriction(
+                                        r.id(),
+                                        &tags,
+                                        &members,
+                                    ));
                                 }
                             }
                             _ => {}
@@ -277,8 +327,13 @@ impl OsmData {
         // Parallel decoding yields blocks in any order; sort for a deterministic graph.
         pass1.ways.sort_by_key(|w| w.id);
         pass1.ways.dedup_by_key(|w| w.id);
-        pass1.restrictions.sort_by_key(|r| (r.id, r.from_way, r.to_way));
-        progress.set_message(format!("{} candidate ways; reading their nodes", pass1.ways.len()));
+        pass1
+            .restrictions
+            .sort_by_key(|r| (r.id, r.from_way, r.to_way));
+        progress.set_message(format!(
+            "{} candidate ways; reading their nodes",
+            pass1.ways.len()
+        ));
         let needed: HashSet<i64> = pass1
             .ways
             .iter()
@@ -405,7 +460,11 @@ pub fn parse_maxspeed(v: &str) -> Option<u16> {
                 _ => 120,
             },
             "trunk" => 100,
-            z if z.starts_with("zone") => z.trim_start_matches("zone").trim_start_matches(':').parse().ok()?,
+            z if z.starts_with("zone") => z
+                .trim_start_matches("zone")
+                .trim_start_matches(':')
+                .parse()
+                .ok()?,
             _ => return None,
         });
     }
@@ -450,7 +509,11 @@ pub fn parse_length_cm(v: &str) -> Option<u16> {
     let cm = if let Some((ft, rest)) = v.split_once('\'') {
         let ft: f64 = ft.trim().parse().ok()?;
         let inch = rest.trim().trim_end_matches('"').trim();
-        let inch = if inch.is_empty() { 0.0 } else { inch.parse().ok()? };
+        let inch = if inch.is_empty() {
+            0.0
+        } else {
+            inch.parse().ok()?
+        };
         ft * 30.48 + inch * 2.54
     } else if let Some(n) = v.strip_suffix("cm") {
         n.trim().parse::<f64>().ok()?
@@ -468,7 +531,15 @@ pub fn parse_length_cm(v: &str) -> Option<u16> {
 fn access_denied(v: &str) -> bool {
     matches!(
         v,
-        "no" | "private" | "agricultural" | "forestry" | "emergency" | "psv" | "bus" | "military" | "disabled" | "permit"
+        "no" | "private"
+            | "agricultural"
+            | "forestry"
+            | "emergency"
+            | "psv"
+            | "bus"
+            | "military"
+            | "disabled"
+            | "permit"
     )
 }
 
@@ -487,8 +558,16 @@ pub fn way_attrs<'a>(mut tag: impl FnMut(&str) -> Option<&'a str>) -> Option<Way
             if matches!(v, "destination" | "delivery" | "customers") {
                 destination = true;
             }
-            if matches!(v, "yes" | "designated" | "permissive" | "destination" | "delivery" | "customers" | "discouraged")
-            {
+            if matches!(
+                v,
+                "yes"
+                    | "designated"
+                    | "permissive"
+                    | "destination"
+                    | "delivery"
+                    | "customers"
+                    | "discouraged"
+            ) {
                 break;
             }
         }
@@ -507,10 +586,21 @@ pub fn way_attrs<'a>(mut tag: impl FnMut(&str) -> Option<&'a str>) -> Option<Way
         .or_else(|| tag("maxspeed").and_then(parse_maxspeed))
         .unwrap_or_else(|| default_speed(highway));
     let hazmat_no = tag("hazmat") == Some("no");
-    let max_weight_kg = tag("maxweight:hgv").or(tag("maxweight")).and_then(parse_weight_kg).unwrap_or(u32::MAX);
-    let max_height_cm = tag("maxheight:physical").or(tag("maxheight")).and_then(parse_length_cm).unwrap_or(u16::MAX);
-    let max_width_cm = tag("maxwidth:physical").or(tag("maxwidth")).and_then(parse_length_cm).unwrap_or(u16::MAX);
-    let max_length_cm = tag("maxlength").and_then(parse_length_cm).unwrap_or(u16::MAX);
+    let max_weight_kg = tag("maxweight:hgv")
+        .or(tag("maxweight"))
+        .and_then(parse_weight_kg)
+        .unwrap_or(u32::MAX);
+    let max_height_cm = tag("maxheight:physical")
+        .or(tag("maxheight"))
+        .and_then(parse_length_cm)
+        .unwrap_or(u16::MAX);
+    let max_width_cm = tag("maxwidth:physical")
+        .or(tag("maxwidth"))
+        .and_then(parse_length_cm)
+        .unwrap_or(u16::MAX);
+    let max_length_cm = tag("maxlength")
+        .and_then(parse_length_cm)
+        .unwrap_or(u16::MAX);
     Some(WayAttrs {
         class,
         speed_kmh,

@@ -29,17 +29,38 @@ impl Default for VehicleProfile {
 impl VehicleProfile {
     /// A typical 3-axle rear-loader refuse truck: 26 t, 3.6 × 2.55 × 10 m, 80 km/h.
     pub const fn refuse_truck() -> Self {
-        Self { weight_kg: 26_000.0, height_m: 3.6, width_m: 2.55, length_m: 10.0, max_speed_kmh: 80.0, hazmat: false }
+        Self {
+            weight_kg: 26_000.0,
+            height_m: 3.6,
+            width_m: 2.55,
+            length_m: 10.0,
+            max_speed_kmh: 80.0,
+            hazmat: false,
+        }
     }
 
     /// A small van (3.5 t) as used for hazardous household waste, licensed for hazmat.
     pub const fn hazmat_van() -> Self {
-        Self { weight_kg: 3_500.0, height_m: 2.5, width_m: 2.0, length_m: 6.0, max_speed_kmh: 100.0, hazmat: true }
+        Self {
+            weight_kg: 3_500.0,
+            height_m: 2.5,
+            width_m: 2.0,
+            length_m: 6.0,
+            max_speed_kmh: 100.0,
+            hazmat: true,
+        }
     }
 
     /// A vehicle with no size limit issues (any truck-drivable road), for comparisons.
     pub const fn unrestricted() -> Self {
-        Self { weight_kg: 0.0, height_m: 0.0, width_m: 0.0, length_m: 0.0, max_speed_kmh: 130.0, hazmat: false }
+        Self {
+            weight_kg: 0.0,
+            height_m: 0.0,
+            width_m: 0.0,
+            length_m: 0.0,
+            max_speed_kmh: 130.0,
+            hazmat: false,
+        }
     }
 
     /// Rejects non-finite or negative values and a speed of zero.
@@ -57,7 +78,10 @@ impl VehicleProfile {
             }
         }
         if self.max_speed_kmh < 1.0 {
-            return Err(crate::RoadsError::InvalidProfile(format!("max_speed_kmh = {} (< 1)", self.max_speed_kmh)));
+            return Err(crate::RoadsError::InvalidProfile(format!(
+                "max_speed_kmh = {} (< 1)",
+                self.max_speed_kmh
+            )));
         }
         Ok(())
     }

@@ -13,8 +13,8 @@ use crate::graph::GraphData;
 use crate::osm::RestrictionKind;
 use crate::profile::ProfileKey;
 use crate::{DESTINATION_WEIGHT_FACTOR, RoadsError};
-use rstar::primitives::{GeomWithData, Line};
 use rstar::RTree;
+use rstar::primitives::{GeomWithData, Line};
 use sortfleet_model::LatLon;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -131,7 +131,9 @@ pub struct Router {
 
 impl std::fmt::Debug for Router {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Router").field("summary", &self.summary).finish()
+        f.debug_struct("Router")
+            .field("summary", &self.summary)
+            .finish()
     }
 }
 
@@ -151,7 +153,11 @@ impl Router {
             }
             let speed = (e.speed_kmh as u64).min(key.speed_kmh as u64).max(1);
             let dur = ((e.length_cm as u64 * 36 + speed / 2) / speed).max(1);
-            let wms = if e.destination { dur * DESTINATION_WEIGHT_FACTOR as u64 } else { dur };
+            let wms = if e.destination {
+                dur * DESTINATION_WEIGHT_FACTOR as u64
+            } else {
+                dur
+            };
             let w = (wms << 32) | e.length_cm as u64;
             for (dir, ok) in [(0, e.fwd), (1, e.bwd)] {
                 if ok {
@@ -184,7 +190,9 @@ impl Router {
                     n_r += 1;
                 }
             }
-            ends.entry(g.head(*prefix.last().expect("non-empty"))).or_default().push(ri);
+            ends.entry(g.head(*prefix.last().expect("non-empty")))
+                .or_default()
+                .push(ri);
         }
         let copies = n_r as usize - nb;
         let mut rhist: Vec<&[u32]> = vec![&[]; n_r as usize];
@@ -198,7 +206,11 @@ impl Router {
             let mut best = (0usize, m);
             for (p, id) in list {
                 let k = p.len();
-                if k > best.0 && k <= h.len() + 1 && p[k - 1] == d && h[h.len() + 1 - k..] == p[..k - 1] {
+                if k > best.0
+                    && k <= h.len() + 1
+                    && p[k - 1] == d
+                    && h[h.len() + 1 - k..] == p[..k - 1]
+                {
                     best = (k, *id);
                 }
             }
@@ -216,17 +228,26 @@ impl Router {
                         .map(|&i| &g.restrictions[i])
                         .filter(|t| {
                             let k = 1 + t.via.len();
-                            k <= h.len() && h[h.len() - k] == t.from && h[h.len() - k + 1..] == t.via[..]
+                            k <= h.len()
+                                && h[h.len() - k] == t.from
+                                && h[h.len() - k + 1..] == t.via[..]
                         })
                         .collect()
                 })
                 .unwrap_or_default();
-            let only: Vec<u32> = applicable.iter().filter(|t| t.kind == RestrictionKind::Only).map(|t| t.to).collect();
+            let only: Vec<u32> = applicable
+                .iter()
+                .filter(|t| t.kind == RestrictionKind::Only)
+                .map(|t| t.to)
+                .collect();
             for &d in &out[n as usize] {
                 if !only.is_empty() && !only.contains(&d) {
                     continue;
                 }
-                if applicable.iter().any(|t| t.kind == RestrictionKind::No && t.to == d) {
+                if applicable
+                    .iter()
+                    .any(|t| t.kind == RestrictionKind::No && t.to == d)
+                {
                     continue;
                 }
                 arcs.push((r, target_of(g.head(d), h, d), d));
@@ -238,10 +259,18 @@ impl Router {
             pg.add_node(());
         }
         for &(a, b, _) in &arcs {
-            pg.add_edge(petgraph::graph::NodeIndex::new(a as usize), petgraph::graph::NodeIndex::new(b as usize), ());
+            pg.add_edge(
+                petgraph::graph::NodeIndex::new(a as usize),
+                petgraph::graph::NodeIndex::new(b as usize),
+                (),
+            );
         }
         let sccs = petgraph::algo::kosaraju_scc(&pg);
-        let largest = sccs.iter().max_by_key(|c| c.len()).cloned().unwrap_or_default();
+        let largest = sccs
+            .iter()
+            .max_by_key(|c| c.len())
+            .cloned()
+            .unwrap_or_default();
         if largest.len() < 2 {
             return Err(RoadsError::NoRoadForProfile(key.to_string()));
         }
@@ -262,7 +291,12 @@ impl Router {
         for &(a, b, d) in &arcs {
             let (na, nbb) = (newid[a as usize], newid[b as usize]);
             if na != u32::MAX && nbb != u32::MAX {
-                carcs.push(ch::Arc { tail: na, head: nbb, w: dw[d as usize], dur: ddur[d as usize] });
+                carcs.push(ch::Arc {
+                    tail: na,
+                    head: nbb,
+                    w: dw[d as usize],
+                    dur: ddur[d as usize],
+                });
                 corig.push(d);
             }
         }
@@ -278,8 +312,11 @@ impl Router {
         for i in 0..nn {
             first[i + 1] += first[i];
         }
-        let arcs_csr: Vec<(u32, u64, u32, u32)> =
-            carcs.iter().zip(&corig).map(|(a, &d)| (a.head, a.w, a.dur, d)).collect();
+        let arcs_csr: Vec<(u32, u64, u32, u32)> = carcs
+            .iter()
+            .zip(&corig)
+            .map(|(a, &d)| (a.head, a.w, a.dur, d))
+            .collect();
         // Start node and tails per directed base edge.
         let mut dstart = vec![u32::MAX; nd];
         let mut tails: Vec<Vec<u32>> = vec![Vec::new(); nd];
@@ -318,7 +355,10 @@ impl Router {
             let p = g.polyline(e);
             for i in 0..p.len() - 1 {
                 let a = [p[i].lon * lat0_cos * M_PER_DEG, p[i].lat * M_PER_DEG];
-                let b = [p[i + 1].lon * lat0_cos * M_PER_DEG, p[i + 1].lat * M_PER_DEG];
+                let b = [
+                    p[i + 1].lon * lat0_cos * M_PER_DEG,
+                    p[i + 1].lat * M_PER_DEG,
+                ];
                 segs.push(GeomWithData::new(Line::new(a, b), (e, i as u32)));
             }
         }
@@ -372,11 +412,23 @@ impl Router {
     /// Like [`Router::snap`], naming the point in the error.
     pub fn snap_named(&self, name: &str, p: LatLon, max_dist_m: f64) -> Result<Snap, RoadsError> {
         if !p.is_valid() {
-            return Err(RoadsError::InvalidPoint { name: name.into(), lat: p.lat, lon: p.lon });
+            return Err(RoadsError::InvalidPoint {
+                name: name.into(),
+                lat: p.lat,
+                lon: p.lon,
+            });
         }
         let q = [p.lon * self.lat0_cos * M_PER_DEG, p.lat * M_PER_DEG];
-        let too_far = |dist: String| RoadsError::TooFar { name: name.into(), lat: p.lat, lon: p.lon, dist, max_m: max_dist_m };
-        let Some(seg) = self.rtree.nearest_neighbor(&q) else { return Err(too_far("unknown".into())) };
+        let too_far = |dist: String| RoadsError::TooFar {
+            name: name.into(),
+            lat: p.lat,
+            lon: p.lon,
+            dist,
+            max_m: max_dist_m,
+        };
+        let Some(seg) = self.rtree.nearest_neighbor(&q) else {
+            return Err(too_far("unknown".into()));
+        };
         let np = seg.geom().nearest_point(&q);
         let point = LatLon::new(np[1] / M_PER_DEG, np[0] / (self.lat0_cos * M_PER_DEG));
         let dist_m = p.haversine_m(&point);
@@ -391,7 +443,11 @@ impl Router {
         }
         before += poly[i as usize].haversine_m(&point);
         let total: f64 = poly.windows(2).map(|w| w[0].haversine_m(&w[1])).sum();
-        let frac = if total > 0.0 { (before / total).clamp(0.0, 1.0) } else { 0.0 };
+        let frac = if total > 0.0 {
+            (before / total).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         let mut dirs = [None, None];
         for dir in 0..2u32 {
             let d = 2 * e + dir;
@@ -402,7 +458,11 @@ impl Router {
             let w = self.dw[d as usize];
             let (wms, cm) = (w >> 32, w & 0xffff_ffff);
             let dur = self.ddur[d as usize] as u64;
-            let (pw, pc, pd) = ((wms as f64 * t).round() as u64, (cm as f64 * t).round() as u64, (dur as f64 * t).round() as u64);
+            let (pw, pc, pd) = (
+                (wms as f64 * t).round() as u64,
+                (cm as f64 * t).round() as u64,
+                (dur as f64 * t).round() as u64,
+            );
             dirs[dir as usize] = Some(Phantom {
                 d,
                 to_w: (pw << 32) | pc,
@@ -412,19 +472,41 @@ impl Router {
                 t,
             });
         }
-        Ok(Snap { input: p, point, dist_m, edge: e, frac, dirs })
+        Ok(Snap {
+            input: p,
+            point,
+            dist_m,
+            edge: e,
+            frac,
+            dirs,
+        })
     }
 
     fn source_seeds(&self, s: &Snap) -> Vec<Seed> {
-        s.dirs.iter().flatten().map(|ph| Seed { node: self.dstart[ph.d as usize], w: ph.from_w, dur: ph.from_dur }).collect()
+        s.dirs
+            .iter()
+            .flatten()
+            .map(|ph| Seed {
+                node: self.dstart[ph.d as usize],
+                w: ph.from_w,
+                dur: ph.from_dur,
+            })
+            .collect()
     }
 
     fn target_seeds(&self, t: &Snap) -> Vec<Seed> {
         let mut v = Vec::new();
         for ph in t.dirs.iter().flatten() {
-            let (a, b) = (self.dtail_first[ph.d as usize] as usize, self.dtail_first[ph.d as usize + 1] as usize);
+            let (a, b) = (
+                self.dtail_first[ph.d as usize] as usize,
+                self.dtail_first[ph.d as usize + 1] as usize,
+            );
             for &n in &self.dtail[a..b] {
-                v.push(Seed { node: n, w: ph.to_w, dur: ph.to_dur });
+                v.push(Seed {
+                    node: n,
+                    w: ph.to_w,
+                    dur: ph.to_dur,
+                });
             }
         }
         v
@@ -454,7 +536,10 @@ impl Router {
         if w == INF {
             (UNREACHABLE, UNREACHABLE)
         } else {
-            (((dur + 500) / 1000) as i64, (((w & 0xffff_ffff) + 50) / 100) as i64)
+            (
+                ((dur + 500) / 1000) as i64,
+                (((w & 0xffff_ffff) + 50) / 100) as i64,
+            )
         }
     }
 
@@ -488,7 +573,12 @@ impl Router {
         let direct = Self::direct(from, to);
         let mut fw = Search::new(self.ch.n);
         let mut bw = Search::new(self.ch.n);
-        let via = self.ch.route(&mut fw, &mut bw, &self.source_seeds(from), &self.target_seeds(to));
+        let via = self.ch.route(
+            &mut fw,
+            &mut bw,
+            &self.source_seeds(from),
+            &self.target_seeds(to),
+        );
         let via_w = via.as_ref().map_or(INF, |v| v.0);
         if direct.0 == INF && via.is_none() {
             return None;
@@ -496,7 +586,11 @@ impl Router {
         if direct.0 <= via_w {
             let (dur, dist) = Self::to_public(direct.0, direct.1);
             let geometry = self.partial(from, to);
-            return Some(RouteResult { duration_s: dur, distance_m: dist, geometry });
+            return Some(RouteResult {
+                duration_s: dur,
+                distance_m: dist,
+                geometry,
+            });
         }
         let (_, _, src_node, tgt_node, arcs) = via?;
         // The phantom directions the path used: the seeds it starts and ends at.
@@ -512,7 +606,10 @@ impl Router {
             .iter()
             .flatten()
             .filter(|p| {
-                let (a, b) = (self.dtail_first[p.d as usize] as usize, self.dtail_first[p.d as usize + 1] as usize);
+                let (a, b) = (
+                    self.dtail_first[p.d as usize] as usize,
+                    self.dtail_first[p.d as usize + 1] as usize,
+                );
                 self.dtail[a..b].contains(&tgt_node)
             })
             .min_by_key(|p| p.to_w)
@@ -534,7 +631,11 @@ impl Router {
         geometry.push(to.point);
         geometry.dedup();
         let (dur, dist) = Self::to_public(w, dur);
-        Some(RouteResult { duration_s: dur, distance_m: dist, geometry })
+        Some(RouteResult {
+            duration_s: dur,
+            distance_m: dist,
+            geometry,
+        })
     }
 
     /// Polyline vertices strictly after (`before == false`) or up to (`true`) fraction `t`.
@@ -556,9 +657,16 @@ impl Router {
 
     fn partial(&self, from: &Snap, to: &Snap) -> Vec<LatLon> {
         let mut v = vec![from.point];
-        let (lo, hi, rev) = if from.frac <= to.frac { (from.frac, to.frac, false) } else { (to.frac, from.frac, true) };
+        let (lo, hi, rev) = if from.frac <= to.frac {
+            (from.frac, to.frac, false)
+        } else {
+            (to.frac, from.frac, true)
+        };
         let poly = self.g.polyline(from.edge);
-        let mid: Vec<LatLon> = Self::cut(&poly, lo, false).into_iter().filter(|p| Self::cut(&poly, hi, true).contains(p)).collect();
+        let mid: Vec<LatLon> = Self::cut(&poly, lo, false)
+            .into_iter()
+            .filter(|p| Self::cut(&poly, hi, true).contains(p))
+            .collect();
         if rev {
             v.extend(mid.into_iter().rev());
         } else {
@@ -609,7 +717,9 @@ impl Router {
             {
                 best = (d + tw, dur[u as usize] + td);
             }
-            for &(x, w, adur, _) in &self.arcs[self.first[u as usize] as usize..self.first[u as usize + 1] as usize] {
+            for &(x, w, adur, _) in
+                &self.arcs[self.first[u as usize] as usize..self.first[u as usize + 1] as usize]
+            {
                 let nd = d + w;
                 if nd < dist[x as usize] {
                     dist[x as usize] = nd;
@@ -632,7 +742,9 @@ impl Router {
 
     /// Directed base edges usable by this class, as `(edge, reversed)`, for drawing.
     pub fn usable_edges(&self) -> impl Iterator<Item = (u32, bool)> + '_ {
-        (0..self.dstart.len() as u32).filter(|&d| self.usable(d)).map(|d| (d >> 1, d & 1 == 1))
+        (0..self.dstart.len() as u32)
+            .filter(|&d| self.usable(d))
+            .map(|d| (d >> 1, d & 1 == 1))
     }
 
     /// Every segment of the roads this class may use, for drawing a map page.

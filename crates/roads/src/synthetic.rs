@@ -24,7 +24,13 @@ pub fn grid_city_osm(side: usize, seed: u64) -> OsmData {
         for c in 0..side {
             let jl = rng.random_range(-0.15..0.15) * step_lat;
             let jo = rng.random_range(-0.15..0.15) * step_lon;
-            d.nodes.insert(id(r, c), LatLon::new(-30.05 + r as f64 * step_lat + jl, -51.2 + c as f64 * step_lon + jo));
+            d.nodes.insert(
+                id(r, c),
+                LatLon::new(
+                    -30.05 + r as f64 * step_lat + jl,
+                    -51.2 + c as f64 * step_lon + jo,
+                ),
+            );
         }
     }
     let mut wid = 0i64;
@@ -33,15 +39,28 @@ pub fn grid_city_osm(side: usize, seed: u64) -> OsmData {
         for line in 0..side {
             let arterial = line % 8 == 0;
             let mut run: Vec<i64> = Vec::new();
-            let flush = |run: &mut Vec<i64>, d: &mut OsmData, wid: &mut i64, rng: &mut rand::rngs::StdRng| {
+            let flush = |run: &mut Vec<i64>,
+                         d: &mut OsmData,
+                         wid: &mut i64,
+                         rng: &mut rand::rngs::StdRng| {
                 if run.len() >= 2 {
                     *wid += 1;
-                    let mut tags = vec![("highway".to_string(), if arterial { "secondary" } else { "residential" }.to_string())];
+                    let mut tags = vec![(
+                        "highway".to_string(),
+                        if arterial { "secondary" } else { "residential" }.to_string(),
+                    )];
                     tags.push(("maxspeed".into(), if arterial { "60" } else { "30" }.into()));
                     if !arterial && rng.random_bool(0.1) {
-                        tags.push(("oneway".into(), if line % 2 == 0 { "yes" } else { "-1" }.into()));
+                        tags.push((
+                            "oneway".into(),
+                            if line % 2 == 0 { "yes" } else { "-1" }.into(),
+                        ));
                     }
-                    d.ways.push(OsmWay { id: *wid, nodes: std::mem::take(run), tags });
+                    d.ways.push(OsmWay {
+                        id: *wid,
+                        nodes: std::mem::take(run),
+                        tags,
+                    });
                 } else {
                     run.clear();
                 }
@@ -68,7 +87,9 @@ pub fn grid_city_osm(side: usize, seed: u64) -> OsmData {
         for v in &vs {
             if rng.random_bool(0.02) {
                 rid += 1;
-                if let Some(r) = restriction_from_parts(rid, "no_left_turn", h.2, Some(id(h.0, v.0)), &[], v.2) {
+                if let Some(r) =
+                    restriction_from_parts(rid, "no_left_turn", h.2, Some(id(h.0, v.0)), &[], v.2)
+                {
                     d.restrictions.push(r);
                 }
             }

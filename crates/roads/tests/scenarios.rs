@@ -18,7 +18,9 @@ const GRID: &str = "
 
 fn grid_ways(map: AsciiMap, except: &[&str]) -> AsciiMap {
     let mut m = map;
-    for w in ["fc", "cg", "ab", "bd", "he", "ei", "fa", "ah", "cb", "be", "gd", "di"] {
+    for w in [
+        "fc", "cg", "ab", "bd", "he", "ei", "fa", "ah", "cb", "be", "gd", "di",
+    ] {
         if !except.contains(&w) {
             m = m.way(w, RES);
         }
@@ -35,7 +37,12 @@ fn at(r: &Router, map: &AsciiMap, c: char) -> Snap {
     r.snap(map.pos(c), 5.0).expect("snap on a node")
 }
 
-fn route_geom(r: &Router, map: &AsciiMap, a: char, b: char) -> (i64, i64, Vec<sortfleet_model::LatLon>) {
+fn route_geom(
+    r: &Router,
+    map: &AsciiMap,
+    a: char,
+    b: char,
+) -> (i64, i64, Vec<sortfleet_model::LatLon>) {
     let res = r.route(&at(r, map, a), &at(r, map, b)).expect("route");
     (res.duration_s, res.distance_m, res.geometry)
 }
@@ -49,7 +56,14 @@ fn oneway_forces_a_detour_back() {
         d - - - e
         ",
     )
-    .way("abc", &[("highway", "primary"), ("oneway", "yes"), ("maxspeed", "36")])
+    .way(
+        "abc",
+        &[
+            ("highway", "primary"),
+            ("oneway", "yes"),
+            ("maxspeed", "36"),
+        ],
+    )
     .way("adec", RES);
     let r = router(&map, &VehicleProfile::default());
     let (_, dist_ac, g1) = route_geom(&r, &map, 'a', 'c');
@@ -71,7 +85,10 @@ fn oneway_minus_one_and_roundabout() {
         ",
     )
     .way("abc", &[("highway", "primary"), ("oneway", "-1")])
-    .way("adec", &[("highway", "primary"), ("junction", "roundabout")]);
+    .way(
+        "adec",
+        &[("highway", "primary"), ("junction", "roundabout")],
+    );
     let r = router(&map, &VehicleProfile::default());
     assert_eq!(route_geom(&r, &map, 'c', 'a').1, 200);
     assert_eq!(route_geom(&r, &map, 'a', 'c').1, 400);
@@ -79,7 +96,10 @@ fn oneway_minus_one_and_roundabout() {
 
 #[test]
 fn private_and_hgv_no_roads_are_avoided() {
-    for tags in [[("highway", "primary"), ("access", "private")], [("highway", "primary"), ("hgv", "no")]] {
+    for tags in [
+        [("highway", "primary"), ("access", "private")],
+        [("highway", "primary"), ("hgv", "no")],
+    ] {
         let map = AsciiMap::new(
             "
             a - b - c
@@ -108,7 +128,14 @@ fn destination_roads_carry_no_through_traffic_but_are_reachable() {
         d - - - e
         ",
     )
-    .way("abc", &[("highway", "residential"), ("motor_vehicle", "destination"), ("maxspeed", "36")])
+    .way(
+        "abc",
+        &[
+            ("highway", "residential"),
+            ("motor_vehicle", "destination"),
+            ("maxspeed", "36"),
+        ],
+    )
     .way("adec", RES);
     let r = router(&map, &VehicleProfile::default());
     let (dur, dist, g) = route_geom(&r, &map, 'a', 'c');
@@ -143,11 +170,19 @@ fn no_left_turn_via_node() {
 
 #[test]
 fn only_straight_on_via_node() {
-    let map = grid_ways(AsciiMap::new(GRID), &["fa", "ah"]).restriction("only_straight_on", "ab", 'b', "bd");
+    let map = grid_ways(AsciiMap::new(GRID), &["fa", "ah"]).restriction(
+        "only_straight_on",
+        "ab",
+        'b',
+        "bd",
+    );
     let r = router(&map, &VehicleProfile::default());
     for target in ['c', 'e'] {
         let (_, d, g) = route_geom(&r, &map, 'a', target);
-        assert!(!passes(&map, &g, &format!("ab{target}")), "a→{target} turned at b");
+        assert!(
+            !passes(&map, &g, &format!("ab{target}")),
+            "a→{target} turned at b"
+        );
         assert!(d > 200, "a→{target}: {d}");
     }
     assert_eq!(route_geom(&r, &map, 'a', 'd').1, 200);
@@ -157,7 +192,12 @@ fn only_straight_on_via_node() {
 #[test]
 fn no_u_turn_and_via_way_restriction() {
     // Via way: from a-b, along b-d, no left turn into d-g.
-    let map = grid_ways(AsciiMap::new(GRID), &["fa", "cb"]).restriction_via_ways("no_left_turn", "ab", &["bd"], "gd");
+    let map = grid_ways(AsciiMap::new(GRID), &["fa", "cb"]).restriction_via_ways(
+        "no_left_turn",
+        "ab",
+        &["bd"],
+        "gd",
+    );
     let (g, sum) = map.graph();
     assert_eq!(sum.restrictions_applied, 1);
     assert_eq!(g.restrictions()[0].via.len(), 1);
@@ -174,9 +214,21 @@ fn no_u_turn_and_via_way_restriction() {
 #[test]
 fn weight_and_height_limits_per_vehicle_class() {
     for (tag, heavy, light) in [
-        (("maxweight", "7.5"), VehicleProfile::refuse_truck(), VehicleProfile::hazmat_van()),
-        (("maxheight", "3.0"), VehicleProfile::refuse_truck(), VehicleProfile::hazmat_van()),
-        (("maxwidth", "2.2"), VehicleProfile::refuse_truck(), VehicleProfile::hazmat_van()),
+        (
+            ("maxweight", "7.5"),
+            VehicleProfile::refuse_truck(),
+            VehicleProfile::hazmat_van(),
+        ),
+        (
+            ("maxheight", "3.0"),
+            VehicleProfile::refuse_truck(),
+            VehicleProfile::hazmat_van(),
+        ),
+        (
+            ("maxwidth", "2.2"),
+            VehicleProfile::refuse_truck(),
+            VehicleProfile::hazmat_van(),
+        ),
     ] {
         let map = AsciiMap::new(
             "
@@ -207,8 +259,26 @@ fn hazmat_no_only_for_dangerous_goods() {
     .way("abc", &[("highway", "primary"), ("hazmat", "no")])
     .way("adec", RES);
     let (g, _) = map.graph();
-    assert_eq!(route_geom(&g.router(&VehicleProfile::hazmat_van()).unwrap(), &map, 'a', 'c').1, 400);
-    assert_eq!(route_geom(&g.router(&VehicleProfile::refuse_truck()).unwrap(), &map, 'a', 'c').1, 200);
+    assert_eq!(
+        route_geom(
+            &g.router(&VehicleProfile::hazmat_van()).unwrap(),
+            &map,
+            'a',
+            'c'
+        )
+        .1,
+        400
+    );
+    assert_eq!(
+        route_geom(
+            &g.router(&VehicleProfile::refuse_truck()).unwrap(),
+            &map,
+            'a',
+            'c'
+        )
+        .1,
+        200
+    );
 }
 
 #[test]
@@ -244,7 +314,14 @@ fn same_edge_points_route_along_the_edge_or_around() {
         c - - - - - - - d
         ",
     )
-    .way("ab", &[("highway", "primary"), ("oneway", "yes"), ("maxspeed", "36")])
+    .way(
+        "ab",
+        &[
+            ("highway", "primary"),
+            ("oneway", "yes"),
+            ("maxspeed", "36"),
+        ],
+    )
     .way("bdca", RES);
     let r = router(&map, &VehicleProfile::default());
     let s1 = r.snap(map.offset('a', 0.0, 50.0), 10.0).unwrap();
@@ -259,7 +336,10 @@ fn same_edge_points_route_along_the_edge_or_around() {
     let route = r.route(&s2, &s1).unwrap();
     assert_eq!(route.distance_m, 900);
     assert!(passes(&map, &route.geometry, "bdca"));
-    assert_eq!(r.dijkstra(&s2, &s1), Some((route.duration_s, route.distance_m)));
+    assert_eq!(
+        r.dijkstra(&s2, &s1),
+        Some((route.duration_s, route.distance_m))
+    );
 }
 
 #[test]
@@ -284,13 +364,22 @@ fn islands_are_dropped_so_nothing_snaps_there() {
 /// Every pair of drawn nodes: the hierarchy's matrix equals Dijkstra on the uncontracted
 /// graph, and the route's duration and distance equal the matrix entry.
 fn all_pairs_agree(r: &Router, map: &AsciiMap) {
-    let names: Vec<char> = "abcdefghi".chars().filter(|c| r.snap(map.pos(*c), 1.0).is_ok()).collect();
+    let names: Vec<char> = "abcdefghi"
+        .chars()
+        .filter(|c| r.snap(map.pos(*c), 1.0).is_ok())
+        .collect();
     let snaps: Vec<Snap> = names.iter().map(|c| at(r, map, *c)).collect();
     let m = r.matrix(&snaps, &snaps);
     for (i, a) in snaps.iter().enumerate() {
         for (j, b) in snaps.iter().enumerate() {
             assert_eq!(m.get(i, j), r.dijkstra(a, b), "{}→{}", names[i], names[j]);
-            assert_eq!(r.route(a, b).map(|x| (x.duration_s, x.distance_m)), m.get(i, j), "{}→{}", names[i], names[j]);
+            assert_eq!(
+                r.route(a, b).map(|x| (x.duration_s, x.distance_m)),
+                m.get(i, j),
+                "{}→{}",
+                names[i],
+                names[j]
+            );
         }
     }
 }

@@ -42,12 +42,18 @@ pub struct Args {
 
 /// Process CPU seconds (user + system, all threads).
 pub fn cpu_seconds() -> f64 {
-    let Ok(s) = std::fs::read_to_string("/proc/self/stat") else { return f64::NAN };
+    let Ok(s) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
     // Fields after the ")" of the command name: utime and stime are fields 14 and 15.
-    let Some(rest) = s.rsplit_once(')').map(|x| x.1) else { return f64::NAN };
+    let Some(rest) = s.rsplit_once(')').map(|x| x.1) else {
+        return f64::NAN;
+    };
     let f: Vec<&str> = rest.split_whitespace().collect();
     let ticks: f64 = f.get(11).and_then(|x| x.parse().ok()).unwrap_or(f64::NAN)
-        + f.get(12).and_then(|x| x.parse::<f64>().ok()).unwrap_or(f64::NAN);
+        + f.get(12)
+            .and_then(|x| x.parse::<f64>().ok())
+            .unwrap_or(f64::NAN);
     ticks / 100.0
 }
 
@@ -89,7 +95,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         (None, None) => anyhow::bail!("give --graph or --synthetic"),
     };
-    println!("graph            {:>8} nodes {:>8} edges", g.node_count(), g.edge_count());
+    println!(
+        "graph            {:>8} nodes {:>8} edges",
+        g.node_count(),
+        g.edge_count()
+    );
     println!("import/load      cpu {cpu:>8.3} s   wall {wall:>8.3} s");
     let (r, cpu, wall) = timed(|| g.router(&args.vehicle.profile()));
     let r = r?;
@@ -119,7 +129,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     let n = snaps.len().max(1);
     let (pts, cpu, wall) = timed(|| {
-        (0..args.routes).map(|k| r.route(&snaps[k % n], &snaps[(k * 7 + 3) % n]).map_or(0, |x| x.geometry.len())).sum::<usize>()
+        (0..args.routes)
+            .map(|k| {
+                r.route(&snaps[k % n], &snaps[(k * 7 + 3) % n])
+                    .map_or(0, |x| x.geometry.len())
+            })
+            .sum::<usize>()
     });
     let per = args.routes.max(1) as f64;
     println!(
@@ -139,12 +154,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 bad += 1;
             }
         }
-        println!("check vs Dijkstra  {} entries, {bad} mismatches", args.check);
+        println!(
+            "check vs Dijkstra  {} entries, {bad} mismatches",
+            args.check
+        );
     }
     let (peak, cur) = rss_mb();
     println!(
         "memory           rss {cur:.1} MB, peak {peak:.1} MB ({:.0} bytes/node incl. the process)",
         cur * 1048576.0 / g.node_count().max(1) as f64
     );
-    Ok(if bad > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if bad > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -100,8 +100,12 @@ pub enum RoadsCmd {
 fn parse_latlon(s: &str) -> Result<LatLon, String> {
     let (a, b) = s.split_once(',').ok_or("expected LAT,LON")?;
     let p = LatLon::new(
-        a.trim().parse().map_err(|e| format!("latitude {a:?}: {e}"))?,
-        b.trim().parse().map_err(|e| format!("longitude {b:?}: {e}"))?,
+        a.trim()
+            .parse()
+            .map_err(|e| format!("latitude {a:?}: {e}"))?,
+        b.trim()
+            .parse()
+            .map_err(|e| format!("longitude {b:?}: {e}"))?,
     );
     if !p.is_valid() {
         return Err(format!("{s} is not a valid coordinate"));
@@ -117,7 +121,12 @@ pub fn load_graph(path: &Path) -> anyhow::Result<RoadGraph> {
     } else {
         RoadGraph::load(path)?
     };
-    eprintln!("load      {:>9.3} s  ({} nodes, {} edges)", t.elapsed().as_secs_f64(), g.node_count(), g.edge_count());
+    eprintln!(
+        "load      {:>9.3} s  ({} nodes, {} edges)",
+        t.elapsed().as_secs_f64(),
+        g.node_count(),
+        g.edge_count()
+    );
     Ok(g)
 }
 
@@ -138,7 +147,8 @@ fn prepare(g: &RoadGraph, v: Vehicle) -> anyhow::Result<std::sync::Arc<Router>> 
 
 /// Reads `LAT,LON` or `NAME,LAT,LON` lines.
 pub fn read_points(path: &Path) -> anyhow::Result<Vec<(String, LatLon)>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -149,9 +159,14 @@ pub fn read_points(path: &Path) -> anyhow::Result<Vec<(String, LatLon)>> {
         let (name, lat, lon) = match f.as_slice() {
             [lat, lon] => (format!("line {}", i + 1), *lat, *lon),
             [name, lat, lon] => (name.to_string(), *lat, *lon),
-            _ => bail!("{}:{}: expected LAT,LON or NAME,LAT,LON", path.display(), i + 1),
+            _ => bail!(
+                "{}:{}: expected LAT,LON or NAME,LAT,LON",
+                path.display(),
+                i + 1
+            ),
         };
-        let p = parse_latlon(&format!("{lat},{lon}")).map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), i + 1))?;
+        let p = parse_latlon(&format!("{lat},{lon}"))
+            .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), i + 1))?;
         out.push((name, p));
     }
     Ok(out)
@@ -165,7 +180,10 @@ pub fn random_snaps(g: &RoadGraph, r: &Router, n: usize, seed: u64, max_m: f64) 
     let mut tries = 0usize;
     while out.len() < n && tries < n * 1000 + 1000 {
         tries += 1;
-        let p = LatLon::new(rng.random_range(lo.lat..=hi.lat), rng.random_range(lo.lon..=hi.lon));
+        let p = LatLon::new(
+            rng.random_range(lo.lat..=hi.lat),
+            rng.random_range(lo.lon..=hi.lon),
+        );
         if let Ok(s) = r.snap(p, max_m) {
             out.push(s);
         }
@@ -182,7 +200,11 @@ pub fn run(cmd: RoadsCmd) -> anyhow::Result<ExitCode> {
             eprintln!("import    {:>9.3} s", t.elapsed().as_secs_f64());
             println!(
                 "read {} nodes, {} ways, {} relations; {} candidate ways, {} used",
-                sum.file_nodes, sum.file_ways, sum.file_relations, sum.candidate_ways, sum.used_ways
+                sum.file_nodes,
+                sum.file_ways,
+                sum.file_relations,
+                sum.candidate_ways,
+                sum.used_ways
             );
             println!(
                 "graph: {} nodes, {} edges ({} directed); restrictions: {} found, {} applied, {} skipped; {} missing node refs",
@@ -203,10 +225,21 @@ pub fn run(cmd: RoadsCmd) -> anyhow::Result<ExitCode> {
             let t = Instant::now();
             g.save(&output)?;
             eprintln!("save      {:>9.3} s", t.elapsed().as_secs_f64());
-            println!("wrote {} (fingerprint {})", output.display(), g.fingerprint());
+            println!(
+                "wrote {} (fingerprint {})",
+                output.display(),
+                g.fingerprint()
+            );
             Ok(ExitCode::SUCCESS)
         }
-        RoadsCmd::Route { graph, from, to, vehicle, max_snap_m, json } => {
+        RoadsCmd::Route {
+            graph,
+            from,
+            to,
+            vehicle,
+            max_snap_m,
+            json,
+        } => {
             let g = load_graph(&graph)?;
             let r = prepare(&g, vehicle)?;
             let t = Instant::now();
@@ -234,7 +267,16 @@ pub fn run(cmd: RoadsCmd) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        RoadsCmd::Matrix { graph, points, random, seed, check, vehicle, max_snap_m, json } => {
+        RoadsCmd::Matrix {
+            graph,
+            points,
+            random,
+            seed,
+            check,
+            vehicle,
+            max_snap_m,
+            json,
+        } => {
             let g = load_graph(&graph)?;
             let r = prepare(&g, vehicle)?;
             let t = Instant::now();
@@ -246,11 +288,24 @@ pub fn run(cmd: RoadsCmd) -> anyhow::Result<ExitCode> {
                 (None, Some(n)) => random_snaps(&g, &r, n, seed, max_snap_m),
                 (None, None) => bail!("give --points FILE or --random N"),
             };
-            eprintln!("snap      {:>9.3} s  ({} points)", t.elapsed().as_secs_f64(), snaps.len());
+            eprintln!(
+                "snap      {:>9.3} s  ({} points)",
+                t.elapsed().as_secs_f64(),
+                snaps.len()
+            );
             let t = Instant::now();
             let m = r.matrix(&snaps, &snaps);
-            eprintln!("matrix    {:>9.3} s  ({}×{})", t.elapsed().as_secs_f64(), m.n_src, m.n_tgt);
-            let reachable = m.duration_s.iter().filter(|d| **d != sortfleet_roads::UNREACHABLE).count();
+            eprintln!(
+                "matrix    {:>9.3} s  ({}×{})",
+                t.elapsed().as_secs_f64(),
+                m.n_src,
+                m.n_tgt
+            );
+            let reachable = m
+                .duration_s
+                .iter()
+                .filter(|d| **d != sortfleet_roads::UNREACHABLE)
+                .count();
             if json {
                 println!("{}", serde_json::to_string(&m)?);
             } else {
@@ -264,14 +319,24 @@ pub fn run(cmd: RoadsCmd) -> anyhow::Result<ExitCode> {
                     if snaps.is_empty() {
                         break;
                     }
-                    let (i, j) = (rng.random_range(0..snaps.len()), rng.random_range(0..snaps.len()));
+                    let (i, j) = (
+                        rng.random_range(0..snaps.len()),
+                        rng.random_range(0..snaps.len()),
+                    );
                     let want = r.dijkstra(&snaps[i], &snaps[j]);
                     if m.get(i, j) != want {
                         bad += 1;
-                        eprintln!("mismatch {i}→{j}: matrix {:?}, dijkstra {:?}", m.get(i, j), want);
+                        eprintln!(
+                            "mismatch {i}→{j}: matrix {:?}, dijkstra {:?}",
+                            m.get(i, j),
+                            want
+                        );
                     }
                 }
-                eprintln!("check     {:>9.3} s  ({k} entries vs Dijkstra, {bad} mismatches)", t.elapsed().as_secs_f64());
+                eprintln!(
+                    "check     {:>9.3} s  ({k} entries vs Dijkstra, {bad} mismatches)",
+                    t.elapsed().as_secs_f64()
+                );
                 if bad > 0 {
                     return Ok(ExitCode::FAILURE);
                 }

@@ -12,6 +12,9 @@ use sortfleet_roads::osm::restriction_from_parts;
 use sortfleet_roads::{ImportOptions, ImportSummary, OsmData, OsmWay, RoadGraph};
 use std::collections::BTreeMap;
 
+/// A declared restriction: value, from way, via node, via ways, to way.
+type Drawn = (String, String, Option<char>, Vec<String>, String);
+
 /// A road scenario drawn on a character grid.
 ///
 /// ```
@@ -35,7 +38,7 @@ pub struct AsciiMap {
     origin: LatLon,
     nodes: BTreeMap<char, (usize, usize)>,
     ways: Vec<(String, Vec<(String, String)>)>,
-    restrictions: Vec<(String, String, Option<char>, Vec<String>, String)>,
+    restrictions: Vec<Drawn>,
 }
 
 impl AsciiMap {
@@ -53,7 +56,13 @@ impl AsciiMap {
                 }
             }
         }
-        Self { grid_m: Self::DEFAULT_GRID_M, origin: LatLon::new(48.0, 11.0), nodes, ways: Vec::new(), restrictions: Vec::new() }
+        Self {
+            grid_m: Self::DEFAULT_GRID_M,
+            origin: LatLon::new(48.0, 11.0),
+            nodes,
+            ways: Vec::new(),
+            restrictions: Vec::new(),
+        }
     }
 
     /// Changes the grid size in metres per character.
@@ -65,38 +74,78 @@ impl AsciiMap {
     /// Adds a way through the named nodes (in order) with tags.
     pub fn way(mut self, nodes: &str, tags: &[(&str, &str)]) -> Self {
         for c in nodes.chars() {
-            assert!(self.nodes.contains_key(&c), "way {nodes}: node {c} is not drawn");
+            assert!(
+                self.nodes.contains_key(&c),
+                "way {nodes}: node {c} is not drawn"
+            );
         }
-        self.ways.push((nodes.to_string(), tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()));
+        self.ways.push((
+            nodes.to_string(),
+            tags.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        ));
         self
     }
 
     /// Adds a via-node turn restriction (`value` like `no_left_turn`) between two declared ways.
     pub fn restriction(mut self, value: &str, from_way: &str, via: char, to_way: &str) -> Self {
-        self.restrictions.push((value.into(), from_way.into(), Some(via), Vec::new(), to_way.into()));
+        self.restrictions.push((
+            value.into(),
+            from_way.into(),
+            Some(via),
+            Vec::new(),
+            to_way.into(),
+        ));
         self
     }
 
     /// Adds a via-way turn restriction.
-    pub fn restriction_via_ways(mut self, value: &str, from_way: &str, via_ways: &[&str], to_way: &str) -> Self {
-        self.restrictions.push((value.into(), from_way.into(), None, via_ways.iter().map(|s| s.to_string()).collect(), to_way.into()));
+    pub fn restriction_via_ways(
+        mut self,
+        value: &str,
+        from_way: &str,
+        via_ways: &[&str],
+        to_way: &str,
+    ) -> Self {
+        self.restrictions.push((
+            value.into(),
+            from_way.into(),
+            None,
+            via_ways.iter().map(|s| s.to_string()).collect(),
+            to_way.into(),
+        ));
         self
+    }
+
+    /// Whether a node with this name is drawn.
+    pub fn contains(&self, c: char) -> bool {
+        self.nodes.contains_key(&c)
     }
 
     /// Position of a drawn node: rows go south, columns east.
     pub fn pos(&self, c: char) -> LatLon {
-        let (row, col) = *self.nodes.get(&c).unwrap_or_else(|| panic!("node {c} is not drawn"));
+        let (row, col) = *self
+            .nodes
+            .get(&c)
+            .unwrap_or_else(|| panic!("node {c} is not drawn"));
         // A column is a quarter step and a row half a step, so that both "a - b" and "a" over
         // "|" over "d" are one grid step apart.
         let dlat = self.grid_m / 2.0 / 111_195.0;
         let dlon = self.grid_m / 4.0 / (111_195.0 * self.origin.lat.to_radians().cos());
-        LatLon::new(self.origin.lat - row as f64 * dlat, self.origin.lon + col as f64 * dlon)
+        LatLon::new(
+            self.origin.lat - row as f64 * dlat,
+            self.origin.lon + col as f64 * dlon,
+        )
     }
 
     /// A point `north_m` north and `east_m` east of a node.
     pub fn offset(&self, c: char, north_m: f64, east_m: f64) -> LatLon {
         let p = self.pos(c);
-        LatLon::new(p.lat + north_m / 111_195.0, p.lon + east_m / (111_195.0 * p.lat.to_radians().cos()))
+        LatLon::new(
+            p.lat + north_m / 111_195.0,
+            p.lon + east_m / (111_195.0 * p.lat.to_radians().cos()),
+        )
     }
 
     fn node_id(c: char) -> i64 {
@@ -104,7 +153,11 @@ impl AsciiMap {
     }
 
     fn way_id(&self, nodes: &str) -> i64 {
-        let i = self.ways.iter().position(|(n, _)| n == nodes).unwrap_or_else(|| panic!("way {nodes} is not declared"));
+        let i = self
+            .ways
+            .iter()
+            .position(|(n, _)| n == nodes)
+            .unwrap_or_else(|| panic!("way {nodes} is not declared"));
         i as i64 + 1
     }
 
@@ -115,7 +168,11 @@ impl AsciiMap {
             d.nodes.insert(Self::node_id(c), self.pos(c));
         }
         for (i, (nodes, tags)) in self.ways.iter().enumerate() {
-            d.ways.push(OsmWay { id: i as i64 + 1, nodes: nodes.chars().map(Self::node_id).collect(), tags: tags.clone() });
+            d.ways.push(OsmWay {
+                id: i as i64 + 1,
+                nodes: nodes.chars().map(Self::node_id).collect(),
+                tags: tags.clone(),
+            });
         }
         for (i, (value, from, via, via_ways, to)) in self.restrictions.iter().enumerate() {
             let vw: Vec<i64> = via_ways.iter().map(|w| self.way_id(w)).collect();
@@ -147,5 +204,10 @@ impl AsciiMap {
 pub fn passes(map: &AsciiMap, geometry: &[LatLon], seq: &str) -> bool {
     let pts: Vec<LatLon> = seq.chars().map(|c| map.pos(c)).collect();
     let near = |a: &LatLon, b: &LatLon| a.haversine_m(b) < 0.01;
-    geometry.windows(pts.len()).any(|w| w.iter().zip(&pts).all(|(a, b)| near(a, b)))
+    // Snapped end points may repeat a node to within rounding: collapse those first.
+    let mut geometry: Vec<LatLon> = geometry.to_vec();
+    geometry.dedup_by(|a, b| near(a, b));
+    geometry
+        .windows(pts.len())
+        .any(|w| w.iter().zip(&pts).all(|(a, b)| near(a, b)))
 }
