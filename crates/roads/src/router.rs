@@ -124,6 +124,8 @@ pub struct Router {
     first: Vec<u32>,
     arcs: Vec<(u32, u64, u32, u32)>,
     ch: Ch,
+    /// Reusable search states for one-to-one routes (allocation is O(nodes)).
+    pool: std::sync::Mutex<Vec<(Search, Search)>>,
     rtree: RTree<Seg>,
     lat0_cos: f64,
     summary: RouterSummary,
@@ -384,6 +386,7 @@ impl Router {
             first,
             arcs: arcs_csr,
             ch,
+            pool: std::sync::Mutex::new(Vec::new()),
             rtree,
             lat0_cos,
             summary,
@@ -571,14 +574,19 @@ impl Router {
     /// The fastest route between two snapped points with its geometry.
     pub fn route(&self, from: &Snap, to: &Snap) -> Option<RouteResult> {
         let direct = Self::direct(from, to);
-        let mut fw = Search::new(self.ch.n);
-        let mut bw = Search::new(self.ch.n);
+        let pooled = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let (mut fw, mut bw) =
+            pooled.unwrap_or_else(|| (Search::new(self.ch.n), Search::new(self.ch.n)));
         let via = self.ch.route(
             &mut fw,
             &mut bw,
             &self.source_seeds(from),
             &self.target_seeds(to),
         );
+        self.pool
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((fw, bw));
         let via_w = via.as_ref().map_or(INF, |v| v.0);
         if direct.0 == INF && via.is_none() {
             return None;
@@ -663,9 +671,10 @@ impl Router {
             (to.frac, from.frac, true)
         };
         let poly = self.g.polyline(from.edge);
+        let upto = Self::cut(&poly, hi, true);
         let mid: Vec<LatLon> = Self::cut(&poly, lo, false)
             .into_iter()
-            .filter(|p| Self::cut(&poly, hi, true).contains(p))
+            .filter(|p| upto.contains(p))
             .collect();
         if rev {
             v.extend(mid.into_iter().rev());
