@@ -130,7 +130,10 @@ pub fn compute(input: &ScorecardInput<'_>, q: &ScorecardQuery) -> Vec<ScorecardR
             }
             RuleId::ContaminatedDelivery => {
                 for e in &i.evidence {
-                    contaminated_by.entry(e.as_str()).or_default().push(i.point.as_ref());
+                    contaminated_by
+                        .entry(e.as_str())
+                        .or_default()
+                        .push(i.point.as_ref());
                 }
             }
             _ => {}
@@ -143,7 +146,12 @@ pub fn compute(input: &ScorecardInput<'_>, q: &ScorecardQuery) -> Vec<ScorecardR
     // Planned visits.
     let mut planned: BTreeSet<(PointId, Stream, NaiveDate)> = BTreeSet::new();
     for (date, plan) in input.plans {
-        for s in plan.routes.iter().flat_map(|r| &r.trips).flat_map(|t| &t.stops) {
+        for s in plan
+            .routes
+            .iter()
+            .flat_map(|r| &r.trips)
+            .flat_map(|t| &t.stops)
+        {
             if planned.insert((s.point.clone(), s.stream, *date))
                 && let Some(d) = district_of(&s.point)
             {
@@ -240,10 +248,15 @@ pub fn compute(input: &ScorecardInput<'_>, q: &ScorecardQuery) -> Vec<ScorecardR
                     }
                 }
                 let lifts: Vec<&Scan> = trip.iter().filter(|s| s.lifted).collect();
-                let all_weighed = !lifts.is_empty() && lifts.iter().all(|s| s.lift.is_some_and(|k| k.0 > 0));
+                let all_weighed =
+                    !lifts.is_empty() && lifts.iter().all(|s| s.lift.is_some_and(|k| k.0 > 0));
                 let mut share: BTreeMap<DistrictId, i64> = BTreeMap::new();
                 for s in &lifts {
-                    let w = if all_weighed { s.lift.map_or(0, |k| k.0) } else { 1 };
+                    let w = if all_weighed {
+                        s.lift.map_or(0, |k| k.0)
+                    } else {
+                        1
+                    };
                     *share.entry(s.district.clone()).or_default() += w;
                 }
                 let total: i64 = share.values().sum();
@@ -254,7 +267,11 @@ pub fn compute(input: &ScorecardInput<'_>, q: &ScorecardQuery) -> Vec<ScorecardR
                     a.trips += 1;
                     if !*rejected && total > 0 {
                         // Largest-remainder free split: the last district gets the rest.
-                        let part = if i + 1 == n { net_kg.0 - given } else { net_kg.0 * w / total };
+                        let part = if i + 1 == n {
+                            net_kg.0 - given
+                        } else {
+                            net_kg.0 * w / total
+                        };
                         given += part;
                         a.tonnage += part;
                     }

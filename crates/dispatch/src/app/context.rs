@@ -95,7 +95,10 @@ pub fn build_context(
                     });
                     leg(&s.geometry, p.map(|p| p.location), &mut prev);
                 }
-                let fac = master.facilities.get(&t.unload.facility).map(|f| f.location);
+                let fac = master
+                    .facilities
+                    .get(&t.unload.facility)
+                    .map(|f| f.location);
                 leg(&t.unload.geometry, fac, &mut prev);
                 trips.push(PlannedTrip {
                     stream: t.stream,

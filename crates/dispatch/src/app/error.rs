@@ -73,9 +73,9 @@ impl From<LedgerError> for AppError {
     fn from(e: LedgerError) -> Self {
         match e {
             LedgerError::InvalidInput { field, reason } => AppError::invalid(field, reason),
-            LedgerError::SchemaTooNew { .. } | LedgerError::SchemaTooOld { .. } | LedgerError::NotAStore => {
-                AppError::FailedPrecondition(e.to_string())
-            }
+            LedgerError::SchemaTooNew { .. }
+            | LedgerError::SchemaTooOld { .. }
+            | LedgerError::NotAStore => AppError::FailedPrecondition(e.to_string()),
             other => AppError::Internal(other.to_string()),
         }
     }

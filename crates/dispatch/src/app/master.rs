@@ -34,7 +34,10 @@ const MAX_ID: usize = 256;
 fn check_ids<'a>(list: &str, ids: impl Iterator<Item = &'a str>) -> AppResult<()> {
     for (i, id) in ids.enumerate() {
         if id.len() > MAX_ID {
-            return Err(AppError::invalid(format!("{list}[{i}].id"), "longer than 256 bytes"));
+            return Err(AppError::invalid(
+                format!("{list}[{i}].id"),
+                "longer than 256 bytes",
+            ));
         }
     }
     Ok(())
@@ -68,7 +71,11 @@ impl Master {
         ) -> Vec<T> {
             let mut v: Vec<T> = new.to_vec();
             let replaced: std::collections::BTreeSet<K> = new.iter().map(&key).collect();
-            v.extend(old.values().filter(|t| !replaced.contains(&key(t))).cloned());
+            v.extend(
+                old.values()
+                    .filter(|t| !replaced.contains(&key(t)))
+                    .cloned(),
+            );
             v
         }
         let sc = Scenario {
@@ -95,7 +102,11 @@ impl Master {
         }
         let next = Master {
             depots: sc.depots.into_iter().map(|d| (d.id.clone(), d)).collect(),
-            facilities: sc.facilities.into_iter().map(|d| (d.id.clone(), d)).collect(),
+            facilities: sc
+                .facilities
+                .into_iter()
+                .map(|d| (d.id.clone(), d))
+                .collect(),
             vehicles: sc.vehicles.into_iter().map(|d| (d.id.clone(), d)).collect(),
             points: sc.points.into_iter().map(|d| (d.id.clone(), d)).collect(),
         };

@@ -118,7 +118,10 @@ impl std::fmt::Debug for AppConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppConfig")
             .field("db_path", &self.db_path)
-            .field("signing_key", &self.signing_key.as_ref().map(|k| k.key_id().to_owned()))
+            .field(
+                "signing_key",
+                &self.signing_key.as_ref().map(|k| k.key_id().to_owned()),
+            )
             .field("checkpoint_interval", &self.checkpoint_interval)
             .field("durability", &self.durability)
             .field("resync_keep", &self.resync_keep)
@@ -165,7 +168,9 @@ pub struct App {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("cfg", &self.inner.cfg).finish_non_exhaustive()
+        f.debug_struct("App")
+            .field("cfg", &self.inner.cfg)
+            .finish_non_exhaustive()
     }
 }
 
@@ -192,7 +197,9 @@ fn load_state(store: &Store) -> AppResult<Shared> {
     plans.sort_by_key(|(_, at)| std::cmp::Reverse(*at));
     let mut published: BTreeMap<NaiveDate, PlanRecord> = BTreeMap::new();
     for (id, _) in plans.into_iter().take(200) {
-        let Some(p) = store.get_plan(&id)? else { continue };
+        let Some(p) = store.get_plan(&id)? else {
+            continue;
+        };
         let Ok(rec) = serde_json::from_value::<PlanRecord>(p.body) else {
             tracing::warn!(plan = %id, "stored plan does not decode; skipped");
             continue;
@@ -224,7 +231,10 @@ fn check_event(e: &TruckEvent, vehicle: &VehicleId) -> Result<(), String> {
         return Err("device_seq: must be at least 1".into());
     }
     if &e.vehicle != vehicle {
-        return Err(format!("vehicle_id: `{}` is not the batch's vehicle `{vehicle}`", e.vehicle));
+        return Err(format!(
+            "vehicle_id: `{}` is not the batch's vehicle `{vehicle}`",
+            e.vehicle
+        ));
     }
     // 2000-01-01 .. 2200-01-01: a clock that far off is a broken device.
     if !(946_684_800_000..7_258_118_400_000).contains(&e.occurred_at) {
@@ -236,7 +246,9 @@ fn check_event(e: &TruckEvent, vehicle: &VehicleId) -> Result<(), String> {
         return Err("position: not a valid WGS84 position".into());
     }
     match &e.kind {
-        EventKind::BinScan { lift_kg: Some(k), .. } if k.0 < 0 => {
+        EventKind::BinScan {
+            lift_kg: Some(k), ..
+        } if k.0 < 0 => {
             return Err("bin_scan.lift_weight_kg: must not be negative".into());
         }
         EventKind::LoadReading { load_kg } if load_kg.0 < 0 => {
@@ -261,7 +273,9 @@ fn check_event(e: &TruckEvent, vehicle: &VehicleId) -> Result<(), String> {
             }
         }
         EventKind::DriverException {
-            point, photo_sha256, ..
+            point,
+            photo_sha256,
+            ..
         } => {
             if point.as_str().is_empty() {
                 return Err("driver_exception.point_id: must not be empty".into());
@@ -269,7 +283,9 @@ fn check_event(e: &TruckEvent, vehicle: &VehicleId) -> Result<(), String> {
             if let Some(h) = photo_sha256
                 && (h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()))
             {
-                return Err("driver_exception.photo_sha256: must be 32 bytes (64 hex digits)".into());
+                return Err(
+                    "driver_exception.photo_sha256: must be 32 bytes (64 hex digits)".into(),
+                );
             }
         }
         _ => {}
@@ -278,8 +294,13 @@ fn check_event(e: &TruckEvent, vehicle: &VehicleId) -> Result<(), String> {
 }
 
 fn route_points(r: Option<&sortfleet_model::Route>) -> Vec<PointId> {
-    r.map(|r| r.trips.iter().flat_map(|t| t.stops.iter().map(|s| s.point.clone())).collect())
-        .unwrap_or_default()
+    r.map(|r| {
+        r.trips
+            .iter()
+            .flat_map(|t| t.stops.iter().map(|s| s.point.clone()))
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 fn diff(a: &[PointId], b: &[PointId]) -> Vec<PointId> {
@@ -299,14 +320,15 @@ impl App {
             ..StoreConfig::default()
         };
         let path = cfg.db_path.clone();
-        let (store, shared, incident_head) = tokio::task::spawn_blocking(move || -> AppResult<_> {
-            let store = Store::open(&path, &store_cfg)?;
-            let shared = load_state(&store)?;
-            let head = store.incident_head_seq()?;
-            Ok((store, shared, head))
-        })
-        .await
-        .map_err(|e| AppError::Internal(format!("open task: {e}")))??;
+        let (store, shared, incident_head) =
+            tokio::task::spawn_blocking(move || -> AppResult<_> {
+                let store = Store::open(&path, &store_cfg)?;
+                let shared = load_state(&store)?;
+                let head = store.incident_head_seq()?;
+                Ok((store, shared, head))
+            })
+            .await
+            .map_err(|e| AppError::Internal(format!("open task: {e}")))??;
         let hub = Hub::new(cfg.subscriber_buffer, incident_head);
         let shared = Arc::new(RwLock::new(shared));
         let (tx, rx) = mpsc::channel(cfg.intake_queue.max(1));
@@ -386,16 +408,32 @@ impl App {
         let (next, warnings) = self.shared().master.apply_upsert(&batch)?;
         let mut rows: Vec<(MasterKind, String, serde_json::Value)> = Vec::new();
         for d in &batch.depots {
-            rows.push((MasterKind::Depot, d.id.to_string(), serde_json::to_value(d)?));
+            rows.push((
+                MasterKind::Depot,
+                d.id.to_string(),
+                serde_json::to_value(d)?,
+            ));
         }
         for d in &batch.facilities {
-            rows.push((MasterKind::Facility, d.id.to_string(), serde_json::to_value(d)?));
+            rows.push((
+                MasterKind::Facility,
+                d.id.to_string(),
+                serde_json::to_value(d)?,
+            ));
         }
         for d in &batch.vehicles {
-            rows.push((MasterKind::Vehicle, d.id.to_string(), serde_json::to_value(d)?));
+            rows.push((
+                MasterKind::Vehicle,
+                d.id.to_string(),
+                serde_json::to_value(d)?,
+            ));
         }
         for d in &batch.points {
-            rows.push((MasterKind::Point, d.id.to_string(), serde_json::to_value(d)?));
+            rows.push((
+                MasterKind::Point,
+                d.id.to_string(),
+                serde_json::to_value(d)?,
+            ));
         }
         self.exec(move |st| {
             let now = now_ms();
@@ -477,7 +515,11 @@ impl App {
 
     /// The loaded road network, if any.
     pub fn road_network(&self) -> Option<RoadNetwork> {
-        self.inner.roads.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner
+            .roads
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     // ------------------------------------------------------------ plans
@@ -600,10 +642,13 @@ impl App {
                         now,
                     )?;
                     versions.insert(r.vehicle.clone(), v);
-                    let old = prev.as_ref().and_then(|p| p.versions.get(&r.vehicle).map(|v| (p, *v)));
+                    let old = prev
+                        .as_ref()
+                        .and_then(|p| p.versions.get(&r.vehicle).map(|v| (p, *v)));
                     let msg = match old {
                         Some((p, pv)) => {
-                            let before = route_points(p.plan.routes.iter().find(|x| x.vehicle == r.vehicle));
+                            let before =
+                                route_points(p.plan.routes.iter().find(|x| x.vehicle == r.vehicle));
                             let after = route_points(Some(r));
                             TerminalBody::RouteRevision(RouteRevision {
                                 plan_id: rec.id.clone(),
@@ -673,10 +718,18 @@ impl App {
                 rec.status = PlanStatus::Published;
                 rec.published_at = Some(now);
                 rec.versions = versions;
-                tx.put_plan(&rec.id, &serde_json::to_value(&rec).map_err(json_err)?, rec.created_at)?;
+                tx.put_plan(
+                    &rec.id,
+                    &serde_json::to_value(&rec).map_err(json_err)?,
+                    rec.created_at,
+                )?;
                 if let Some(p) = prev_rec.as_mut() {
                     p.status = PlanStatus::Superseded;
-                    tx.put_plan(&p.id, &serde_json::to_value(&*p).map_err(json_err)?, p.created_at)?;
+                    tx.put_plan(
+                        &p.id,
+                        &serde_json::to_value(&*p).map_err(json_err)?,
+                        p.created_at,
+                    )?;
                 }
                 let out: Vec<(VehicleId, TerminalMessage)> = bodies
                     .into_iter()
@@ -716,7 +769,11 @@ impl App {
     /// `Resync` snapshot when that is no longer kept), then live messages, heartbeats
     /// every [`AppConfig::heartbeat`]. No gap, no duplicate; a client too slow to drain
     /// its buffer gets `Err(Lagged)` and must resubscribe.
-    pub fn subscribe_assignments(&self, vehicle: &VehicleId, after_seq: u64) -> AppResult<TerminalStream> {
+    pub fn subscribe_assignments(
+        &self,
+        vehicle: &VehicleId,
+        after_seq: u64,
+    ) -> AppResult<TerminalStream> {
         if !self.shared().master.vehicles.contains_key(vehicle) {
             return Err(AppError::not_found("vehicle", vehicle.as_str()));
         }
@@ -742,7 +799,10 @@ impl App {
         if batch.events.len() + batch.rejected.len() > self.inner.cfg.max_batch_events {
             return Err(AppError::invalid(
                 "events",
-                format!("more than {} events in one batch", self.inner.cfg.max_batch_events),
+                format!(
+                    "more than {} events in one batch",
+                    self.inner.cfg.max_batch_events
+                ),
             ));
         }
         if !self.shared().master.vehicles.contains_key(&batch.vehicle) {
@@ -791,7 +851,12 @@ impl App {
 
     /// One page of incidents matching `filter` with seq > `after_seq`, oldest first.
     /// `limit` 0 means 100; at most 1000.
-    pub async fn list_incidents(&self, filter: IncidentQuery, after_seq: u64, limit: u32) -> AppResult<IncidentPage> {
+    pub async fn list_incidents(
+        &self,
+        filter: IncidentQuery,
+        after_seq: u64,
+        limit: u32,
+    ) -> AppResult<IncidentPage> {
         let limit = match limit {
             0 => 100,
             n => n.min(1000),
@@ -811,7 +876,11 @@ impl App {
     /// One incident with its evidence events.
     pub async fn get_incident(&self, incident_id: &str) -> AppResult<IncidentDetail> {
         let id = incident_id.to_owned();
-        let found = self.inner.readers.read(move |s| s.incident_by_id(&id)).await?;
+        let found = self
+            .inner
+            .readers
+            .read(move |s| s.incident_by_id(&id))
+            .await?;
         let found = found.ok_or_else(|| AppError::not_found("incident", incident_id))?;
         let mut stored = found.incident;
         stored.evidence = Vec::new();
@@ -849,7 +918,10 @@ impl App {
             return Err(AppError::invalid("to_date", "is before from_date"));
         }
         if (q.to - q.from).num_days() > 366 {
-            return Err(AppError::invalid("to_date", "the period is longer than 366 days"));
+            return Err(AppError::invalid(
+                "to_date",
+                "the period is longer than 366 days",
+            ));
         }
         let off = self.inner.cfg.utc_offset_s;
         let (from, _) = day_bounds(q.from, off);
@@ -943,11 +1015,19 @@ impl App {
         (id, tx)
     }
 
-    fn scenario_for(&self, date: NaiveDate, streams: &[WasteStream], vehicles: &[VehicleId]) -> AppResult<sortfleet_model::Scenario> {
+    fn scenario_for(
+        &self,
+        date: NaiveDate,
+        streams: &[WasteStream],
+        vehicles: &[VehicleId],
+    ) -> AppResult<sortfleet_model::Scenario> {
         let master = self.master();
         for (i, v) in vehicles.iter().enumerate() {
             if !master.vehicles.contains_key(v) {
-                return Err(AppError::invalid(format!("vehicle_ids[{i}]"), format!("unknown vehicle `{v}`")));
+                return Err(AppError::invalid(
+                    format!("vehicle_ids[{i}]"),
+                    format!("unknown vehicle `{v}`"),
+                ));
             }
         }
         let mut sc = master.scenario(&format!("day {date}"), date);
@@ -961,7 +1041,9 @@ impl App {
             sc.points.retain(|p| !p.demands.is_empty());
         }
         if sc.vehicles.is_empty() {
-            return Err(AppError::FailedPrecondition("no vehicles in the master data".into()));
+            return Err(AppError::FailedPrecondition(
+                "no vehicles in the master data".into(),
+            ));
         }
         Ok(sc)
     }
@@ -973,7 +1055,9 @@ impl App {
         let req = PlanRequest {
             scenario,
             roads: self.road_network(),
-            time_limit: params.time_limit.unwrap_or(self.inner.cfg.default_time_limit),
+            time_limit: params
+                .time_limit
+                .unwrap_or(self.inner.cfg.default_time_limit),
             seed: params.seed,
             streams: params.streams,
             previous: None,
@@ -992,10 +1076,15 @@ impl App {
         now_s: Seconds,
     ) -> AppResult<String> {
         let Some(current) = self.published_plan(date) else {
-            return Err(AppError::FailedPrecondition(format!("no published plan for {date}")));
+            return Err(AppError::FailedPrecondition(format!(
+                "no published plan for {date}"
+            )));
         };
         if !(0..=86_400).contains(&now_s.0) {
-            return Err(AppError::invalid("now_s", "must be within the day (0..=86400)"));
+            return Err(AppError::invalid(
+                "now_s",
+                "must be within the day (0..=86400)",
+            ));
         }
         let pid = point.id.clone();
         self.upsert_master(MasterBatch {
@@ -1022,7 +1111,12 @@ impl App {
                 ReplanChange::AddUrgentPickup { point: pid.clone() },
             ],
         };
-        Ok(self.spawn_job(req, PlanOrigin::UrgentPickup { point: pid }, Some(current.id), true))
+        Ok(self.spawn_job(
+            req,
+            PlanOrigin::UrgentPickup { point: pid },
+            Some(current.id),
+            true,
+        ))
     }
 
     /// Marks a vehicle unavailable from `from_s` on `date`, re-plans its remaining work
@@ -1039,10 +1133,15 @@ impl App {
             return Err(AppError::not_found("vehicle", vehicle.as_str()));
         }
         if !(0..=86_400).contains(&from_s.0) {
-            return Err(AppError::invalid("from_s", "must be within the day (0..=86400)"));
+            return Err(AppError::invalid(
+                "from_s",
+                "must be within the day (0..=86400)",
+            ));
         }
         let Some(current) = self.published_plan(date) else {
-            return Err(AppError::FailedPrecondition(format!("no published plan for {date}")));
+            return Err(AppError::FailedPrecondition(format!(
+                "no published plan for {date}"
+            )));
         };
         let req = PlanRequest {
             scenario: self.scenario_for(date, &[], &[])?,
@@ -1067,7 +1166,13 @@ impl App {
         Ok(self.spawn_job(req, origin, Some(current.id), true))
     }
 
-    fn spawn_job(&self, req: PlanRequest, origin: PlanOrigin, parent: Option<String>, publish: bool) -> String {
+    fn spawn_job(
+        &self,
+        req: PlanRequest,
+        origin: PlanOrigin,
+        parent: Option<String>,
+        publish: bool,
+    ) -> String {
         let (job_id, tx) = self.new_job();
         let app = self.clone();
         let tx = Arc::new(tx);

@@ -89,14 +89,25 @@ pub trait PlanSource: Send + Sync + 'static {
     }
 
     /// Plans (or, with `previous`, re-plans) a day, reporting progress as it goes.
-    fn plan(&self, req: &PlanRequest, progress: &dyn Fn(PlanProgress)) -> Result<PlanOutput, String>;
+    fn plan(
+        &self,
+        req: &PlanRequest,
+        progress: &dyn Fn(PlanProgress),
+    ) -> Result<PlanOutput, String>;
 }
 
 impl<F> PlanSource for F
 where
-    F: Fn(&PlanRequest, &dyn Fn(PlanProgress)) -> Result<PlanOutput, String> + Send + Sync + 'static,
+    F: Fn(&PlanRequest, &dyn Fn(PlanProgress)) -> Result<PlanOutput, String>
+        + Send
+        + Sync
+        + 'static,
 {
-    fn plan(&self, req: &PlanRequest, progress: &dyn Fn(PlanProgress)) -> Result<PlanOutput, String> {
+    fn plan(
+        &self,
+        req: &PlanRequest,
+        progress: &dyn Fn(PlanProgress),
+    ) -> Result<PlanOutput, String> {
         self(req, progress)
     }
 }

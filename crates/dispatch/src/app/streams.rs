@@ -50,9 +50,12 @@ fn ticker(every: Duration) -> Interval {
     t
 }
 
-fn decode(m: sortfleet_ledger::TerminalMessage) -> Result<TerminalMessage, sortfleet_ledger::LedgerError> {
-    let body: TerminalBody = serde_json::from_value(m.payload)
-        .map_err(|e| sortfleet_ledger::LedgerError::Corrupt(format!("terminal message {}: {e}", m.seq)))?;
+fn decode(
+    m: sortfleet_ledger::TerminalMessage,
+) -> Result<TerminalMessage, sortfleet_ledger::LedgerError> {
+    let body: TerminalBody = serde_json::from_value(m.payload).map_err(|e| {
+        sortfleet_ledger::LedgerError::Corrupt(format!("terminal message {}: {e}", m.seq))
+    })?;
     Ok(TerminalMessage {
         seq: m.seq,
         created_at: m.created_at,
@@ -61,7 +64,12 @@ fn decode(m: sortfleet_ledger::TerminalMessage) -> Result<TerminalMessage, sortf
 }
 
 /// Reads the snapshot of a vehicle (latest non-cancelled route, its day's warnings).
-fn snapshot(store: &Store, vehicle: &str, head_seq: u64, utc_offset_s: i64) -> Result<Snapshot, sortfleet_ledger::LedgerError> {
+fn snapshot(
+    store: &Store,
+    vehicle: &str,
+    head_seq: u64,
+    utc_offset_s: i64,
+) -> Result<Snapshot, sortfleet_ledger::LedgerError> {
     let mut snap = Snapshot {
         head_seq,
         current_route: None,
@@ -70,8 +78,9 @@ fn snapshot(store: &Store, vehicle: &str, head_seq: u64, utc_offset_s: i64) -> R
     let Some(pr) = store.latest_route(vehicle)? else {
         return Ok(snap);
     };
-    let body: RouteBody = serde_json::from_value(pr.body)
-        .map_err(|e| sortfleet_ledger::LedgerError::Corrupt(format!("route {vehicle} v{}: {e}", pr.version)))?;
+    let body: RouteBody = serde_json::from_value(pr.body).map_err(|e| {
+        sortfleet_ledger::LedgerError::Corrupt(format!("route {vehicle} v{}: {e}", pr.version))
+    })?;
     let (from, to) = day_bounds(body.service_date, utc_offset_s);
     if let Some(route) = body.route {
         snap.current_route = Some(RouteVersion {
@@ -95,7 +104,8 @@ fn snapshot(store: &Store, vehicle: &str, head_seq: u64, utc_offset_s: i64) -> R
         after = last.seq;
         for i in page {
             if let Ok(b) = serde_json::from_value::<IncidentBody>(i.body) {
-                snap.warnings.push(ViolationWarning::from_incident(&b.incident, b.trip_index));
+                snap.warnings
+                    .push(ViolationWarning::from_incident(&b.incident, b.trip_index));
             }
         }
     }
@@ -272,7 +282,9 @@ pub(crate) fn pushdown(q: &IncidentQuery, after_seq: u64, limit: u32) -> Inciden
     }
 }
 
-pub(crate) fn to_record(i: sortfleet_ledger::StoredIncident) -> Result<IncidentRecord, sortfleet_ledger::LedgerError> {
+pub(crate) fn to_record(
+    i: sortfleet_ledger::StoredIncident,
+) -> Result<IncidentRecord, sortfleet_ledger::LedgerError> {
     let b: IncidentBody = serde_json::from_value(i.body)
         .map_err(|e| sortfleet_ledger::LedgerError::Corrupt(format!("incident {}: {e}", i.seq)))?;
     let mut incident = b.incident;

@@ -339,7 +339,10 @@ impl IncidentQuery {
     /// Whether `r` passes the filter.
     pub fn matches(&self, r: &IncidentRecord) -> bool {
         let i = &r.incident;
-        (self.districts.is_empty() || i.district.as_ref().is_some_and(|d| self.districts.contains(d)))
+        (self.districts.is_empty()
+            || i.district
+                .as_ref()
+                .is_some_and(|d| self.districts.contains(d)))
             && (self.vehicles.is_empty() || self.vehicles.contains(&i.vehicle))
             && (self.streams.is_empty() || i.stream.is_some_and(|s| self.streams.contains(&s)))
             && (self.rules.is_empty() || self.rules.contains(&i.rule))

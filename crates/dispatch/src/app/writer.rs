@@ -119,7 +119,12 @@ fn engine_id(stored: &str) -> &str {
 }
 
 impl WriterState {
-    pub(crate) fn new(store: Store, hub: Arc<Hub>, shared: Arc<RwLock<Shared>>, cfg: WriterConfig) -> Self {
+    pub(crate) fn new(
+        store: Store,
+        hub: Arc<Hub>,
+        shared: Arc<RwLock<Shared>>,
+        cfg: WriterConfig,
+    ) -> Self {
         Self {
             store,
             hub,
@@ -165,7 +170,12 @@ impl WriterState {
     fn build_ctx(&self, date: NaiveDate) -> AppResult<(Arc<RuleContext>, u64)> {
         let prior = self.prior_contamination(date)?;
         let sh = self.shared();
-        let ctx = build_context(&sh.master, sh.published.get(&date), &self.cfg.thresholds, &prior)?;
+        let ctx = build_context(
+            &sh.master,
+            sh.published.get(&date),
+            &self.cfg.thresholds,
+            &prior,
+        )?;
         Ok((Arc::new(ctx), sh.generation))
     }
 
@@ -324,7 +334,10 @@ impl WriterState {
             // Rules, per service day, in occurred_at order (the engine sorts).
             let mut by_day: BTreeMap<NaiveDate, Vec<TruckEvent>> = BTreeMap::new();
             for ev in fresh {
-                by_day.entry(day_of(ev.occurred_at, utc)).or_default().push(ev);
+                by_day
+                    .entry(day_of(ev.occurred_at, utc))
+                    .or_default()
+                    .push(ev);
             }
             let mut raised: Vec<(Incident, Option<u32>)> = pending.clone();
             for (date, mut evs) in by_day {
@@ -366,7 +379,8 @@ impl WriterState {
                         trip_index: *trip,
                         detected_at: now,
                     });
-                    let body = TerminalBody::ViolationWarning(ViolationWarning::from_incident(i, *trip));
+                    let body =
+                        TerminalBody::ViolationWarning(ViolationWarning::from_incident(i, *trip));
                     warnings.push(NewTerminalMessage {
                         vehicle: i.vehicle.to_string(),
                         kind: body.kind().into(),
