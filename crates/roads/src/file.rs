@@ -21,6 +21,8 @@ pub const MAGIC: &[u8; 8] = b"SFROADS\0";
 /// Current format version; bump on any layout change.
 pub const FORMAT_VERSION: u32 = 1;
 const HEADER: usize = 8 + 4 + 8 + 32;
+/// Longest edge a file may hold (1000 km): keeps packed path weights far from overflow.
+const MAX_EDGE_CM: u32 = 100_000_000;
 
 fn encode(g: &GraphData) -> Vec<u8> {
     let mut b =
@@ -150,6 +152,11 @@ fn decode(b: &[u8]) -> Result<GraphData, String> {
         }
         let way = OsmWayId(r.u64()? as i64);
         let length_cm = r.u32()?;
+        if length_cm > MAX_EDGE_CM {
+            return Err(format!(
+                "edge {i} is {length_cm} cm long (max {MAX_EDGE_CM})"
+            ));
+        }
         let speed_kmh = r.u16()?;
         let class = r.u8()?;
         let flags = r.u8()?;
@@ -187,7 +194,11 @@ fn decode(b: &[u8]) -> Result<GraphData, String> {
     for _ in 0..ng {
         let lat = r.f64()?;
         let lon = r.f64()?;
-        g.geom_pts.push(LatLon::new(lat, lon));
+        let p = LatLon::new(lat, lon);
+        if !p.is_valid() {
+            return Err(format!("invalid geometry coordinate ({lat},{lon})"));
+        }
+        g.geom_pts.push(p);
     }
     let nd = 2 * ne as u32;
     for i in 0..nr {

@@ -90,7 +90,8 @@ struct Phantom {
     t: f64,
 }
 
-/// A position snapped onto a road the vehicle class may use.
+/// A position snapped onto a road the vehicle class may use. Valid for the router that made
+/// it; another router treats a foreign snap as unreachable rather than misreading it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Snap {
     /// The position asked for.
@@ -160,6 +161,8 @@ impl Router {
             } else {
                 dur
             };
+            // Far beyond any real road; keeps packed path sums from overflowing.
+            let wms = wms.min(1 << 30);
             let w = (wms << 32) | e.length_cm as u64;
             for (dir, ok) in [(0, e.fwd), (1, e.bwd)] {
                 if ok {
@@ -485,10 +488,26 @@ impl Router {
         })
     }
 
+    /// Whether a directed edge is usable here; a snap made by another router (another
+    /// class or graph) may name one that is not, and is then simply unreachable.
+    fn usable_dir(&self, d: u32) -> bool {
+        self.dstart.get(d as usize).is_some_and(|&s| s != u32::MAX)
+    }
+
+    /// Whether a snap was made by this router (or one on the same roads).
+    fn owns(&self, s: &Snap) -> bool {
+        (s.edge as usize) < self.g.edges.len()
+            && s.dirs
+                .iter()
+                .flatten()
+                .all(|p| self.usable_dir(p.d) && p.d >> 1 == s.edge)
+    }
+
     fn source_seeds(&self, s: &Snap) -> Vec<Seed> {
         s.dirs
             .iter()
             .flatten()
+            .filter(|ph| self.usable_dir(ph.d))
             .map(|ph| Seed {
                 node: self.dstart[ph.d as usize],
                 w: ph.from_w,
@@ -499,7 +518,7 @@ impl Router {
 
     fn target_seeds(&self, t: &Snap) -> Vec<Seed> {
         let mut v = Vec::new();
-        for ph in t.dirs.iter().flatten() {
+        for ph in t.dirs.iter().flatten().filter(|ph| self.usable_dir(ph.d)) {
             let (a, b) = (
                 self.dtail_first[ph.d as usize] as usize,
                 self.dtail_first[ph.d as usize + 1] as usize,
@@ -516,9 +535,9 @@ impl Router {
     }
 
     /// Travel along one edge without reaching a node (source before target on it).
-    fn direct(s: &Snap, t: &Snap) -> (u64, u64) {
+    fn direct(&self, s: &Snap, t: &Snap) -> (u64, u64) {
         let mut best = (INF, 0);
-        if s.edge != t.edge {
+        if s.edge != t.edge || !self.owns(s) || !self.owns(t) {
             return best;
         }
         for (a, b) in s.dirs.iter().zip(&t.dirs) {
@@ -560,7 +579,7 @@ impl Router {
         };
         for (k, &(mut w, mut dur)) in raw.iter().enumerate() {
             let (s, t) = (&sources[k / nt.max(1)], &targets[k % nt.max(1)]);
-            let d = Self::direct(s, t);
+            let d = self.direct(s, t);
             if d.0 < w {
                 (w, dur) = d;
             }
@@ -573,7 +592,10 @@ impl Router {
 
     /// The fastest route between two snapped points with its geometry.
     pub fn route(&self, from: &Snap, to: &Snap) -> Option<RouteResult> {
-        let direct = Self::direct(from, to);
+        if !self.owns(from) || !self.owns(to) {
+            return None;
+        }
+        let direct = self.direct(from, to);
         let pooled = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let (mut fw, mut bw) =
             pooled.unwrap_or_else(|| (Search::new(self.ch.n), Search::new(self.ch.n)));
@@ -713,7 +735,7 @@ impl Router {
                 *e = (t.w, t.dur);
             }
         }
-        let mut best = Self::direct(from, to);
+        let mut best = self.direct(from, to);
         while let Some(Reverse((d, u))) = heap.pop() {
             if d > dist[u as usize] {
                 continue;
@@ -745,7 +767,7 @@ impl Router {
         let ss = vec![self.source_seeds(from)];
         let ts = vec![self.target_seeds(to)];
         let r = self.ch.many_to_many(&ss, &ts)[0];
-        let d = Self::direct(from, to);
+        let d = self.direct(from, to);
         if d.0 < r.0 { d } else { r }
     }
 

@@ -244,6 +244,12 @@ fn weight_and_height_limits_per_vehicle_class() {
         let rl = g.router(&light).expect("router");
         assert_eq!(route_geom(&rh, &map, 'a', 'c').1, 400, "{tag:?} heavy");
         assert_eq!(route_geom(&rl, &map, 'a', 'c').1, 200, "{tag:?} light");
+        // A snap on a road only the light class may use means nothing to the heavy router:
+        // unreachable, never a panic or a wrong number.
+        let on_limited = rl.snap(map.offset('a', 0.0, 100.0), 5.0).expect("snap");
+        let other = at(&rh, &map, 'd');
+        assert!(rh.route(&on_limited, &other).is_none());
+        assert_eq!(rh.matrix(&[on_limited.clone()], &[other]).get(0, 0), None);
     }
 }
 
