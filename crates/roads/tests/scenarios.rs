@@ -249,7 +249,11 @@ fn weight_and_height_limits_per_vehicle_class() {
         let on_limited = rl.snap(map.offset('a', 0.0, 100.0), 5.0).expect("snap");
         let other = at(&rh, &map, 'd');
         assert!(rh.route(&on_limited, &other).is_none());
-        assert_eq!(rh.matrix(&[on_limited.clone()], &[other]).get(0, 0), None);
+        assert_eq!(
+            rh.matrix(std::slice::from_ref(&on_limited), &[other])
+                .get(0, 0),
+            None
+        );
     }
 }
 
