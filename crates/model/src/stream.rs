@@ -58,7 +58,9 @@ impl std::fmt::Display for Stream {
 
 /// Error for a stream name that is not one of the six ids.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown stream `{0}` (expected one of KITCHEN, RECYCLABLE, HAZARDOUS, RESIDUAL, BULKY, RENOVATION)")]
+#[error(
+    "unknown stream `{0}` (expected one of KITCHEN, RECYCLABLE, HAZARDOUS, RESIDUAL, BULKY, RENOVATION)"
+)]
 pub struct UnknownStream(pub String);
 
 impl std::str::FromStr for Stream {
