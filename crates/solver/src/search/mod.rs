@@ -28,7 +28,8 @@ pub struct StopCriteria {
 /// Search parameters.
 #[derive(Clone, Debug)]
 pub struct SolveParams {
-    /// Seed: the same seed, threads and iteration budget give the same plan.
+    /// Seed: the same seed, threads and iteration budget give the same plan. A time
+    /// limit also drives the annealing temperature, so timed runs follow machine load.
     pub seed: u64,
     /// Independent workers (seeds derived from `seed`); the best result wins.
     pub threads: usize,
