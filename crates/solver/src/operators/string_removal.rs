@@ -35,17 +35,31 @@ impl Operator for StringRemoval {
         "string_removal"
     }
     fn ruin(&self, inst: &Inst, state: &mut SearchState, rng: &mut Rng) {
-        let pool = routed(state);
-        if pool.is_empty() {
+        let n_routed = inst.nv - state.removed.len();
+        if n_routed == 0 {
             return;
         }
-        let used = state.routes.iter().filter(|r| !r.trips.is_empty()).count();
         let n_trips: usize = state.routes.iter().map(|r| r.trips.len()).sum();
-        let avg_card = pool.len() as f64 / n_trips.max(used).max(1) as f64;
+        let avg_card = n_routed as f64 / n_trips.max(1) as f64;
         let ls_max = self.max_len.min(avg_card);
         let ks_max = (4.0 * self.avg_removed / (1.0 + ls_max) - 1.0).max(1.0);
         let ks = (1.0 + rng.unit() * ks_max).floor() as usize;
-        let seed = pool[rng.below(pool.len())];
+        // A random routed visit: rejection sampling, falling back to a full scan.
+        let mut seed = None;
+        for _ in 0..32 {
+            let v = rng.below(inst.nv) as u32;
+            if state.pos[v as usize].0 != u32::MAX {
+                seed = Some(v);
+                break;
+            }
+        }
+        let seed = match seed {
+            Some(s) => s,
+            None => {
+                let pool = routed(state);
+                pool[rng.below(pool.len())]
+            }
+        };
         let mut ruined: Vec<u32> = Vec::new();
         let mut remove: Vec<u32> = Vec::new();
         let cands = std::iter::once(seed).chain(inst.neighbours[seed as usize].iter().copied());

@@ -655,7 +655,9 @@ impl SearchState {
     pub fn rollback(&mut self, inst: &Inst) {
         let journal = std::mem::take(&mut self.journal);
         let mut restored = Vec::with_capacity(journal.len());
+        let mut usage_changed = false;
         for (r, old) in journal {
+            usage_changed |= old.nodes.is_empty() != self.routes[r].nodes.is_empty();
             self.routes[r] = old;
             self.journaled[r] = false;
             restored.push(r);
@@ -671,7 +673,9 @@ impl SearchState {
             self.pos[v as usize] = (u32::MAX, u32::MAX);
         }
         std::mem::swap(&mut self.intake, &mut self.saved_intake);
-        self.refresh_usage(inst);
+        if usage_changed {
+            self.refresh_usage(inst);
+        }
     }
 
     /// Best insertion of visit `v` over all routes (one empty route per vehicle type),
