@@ -1,3 +1,4 @@
 //! TODO
 pub mod app;
+pub mod planning;
 pub mod scorecard;
