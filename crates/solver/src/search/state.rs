@@ -584,12 +584,11 @@ impl SearchState {
         }
     }
 
-    fn intake_of(inst: &Inst, route: &RouteState, sign: i64, intake: &mut [i64]) {
+    fn intake_of(route: &RouteState, sign: i64, intake: &mut [i64]) {
         for t in &route.trips {
             if let Some(f) = t.fac {
                 intake[f] += sign * t.load[0];
             }
-            let _ = inst;
         }
     }
 
@@ -600,11 +599,11 @@ impl SearchState {
             self.journaled[r] = true;
             self.journal.push((r, self.routes[r].clone()));
         }
-        Self::intake_of(inst, &self.routes[r], -1, &mut self.intake);
+        Self::intake_of(&self.routes[r], -1, &mut self.intake);
         let was_empty = self.routes[r].nodes.is_empty();
         self.routes[r].nodes = nodes;
         let ok = self.routes[r].refresh(inst);
-        Self::intake_of(inst, &self.routes[r], 1, &mut self.intake);
+        Self::intake_of(&self.routes[r], 1, &mut self.intake);
         self.index_route(r);
         if was_empty != self.routes[r].nodes.is_empty() {
             self.refresh_usage(inst);
@@ -755,7 +754,7 @@ impl SearchState {
             }
             evals += 1;
             let route = &self.routes[cnd.route];
-            let nodes = self.apply_nodes(inst, &cnd, v);
+            let nodes = self.apply_nodes(&cnd, v);
             if let Some((cost, _)) = inst.eval(route.vehicle, &nodes) {
                 feasible += 1;
                 let exact = Insertion {
@@ -770,7 +769,7 @@ impl SearchState {
         best
     }
 
-    fn apply_nodes(&self, _inst: &Inst, ins: &Insertion, v: u32) -> Vec<u32> {
+    fn apply_nodes(&self, ins: &Insertion, v: u32) -> Vec<u32> {
         let mut nodes = self.routes[ins.route].nodes.clone();
         nodes.insert(ins.pos, v);
         if let Some(f) = ins.fac {
@@ -781,7 +780,7 @@ impl SearchState {
 
     /// Applies an insertion found by [`Self::best_insertion`].
     pub fn insert(&mut self, inst: &Inst, ins: &Insertion, v: u32) -> bool {
-        let nodes = self.apply_nodes(inst, ins, v);
+        let nodes = self.apply_nodes(ins, v);
         if let Some(i) = self.removed.iter().position(|&x| x == v) {
             self.removed.swap_remove(i);
         }
