@@ -103,7 +103,7 @@ fn master(vehicles: usize) -> MasterBatch {
 }
 
 fn noop_source() -> Arc<dyn PlanSource> {
-    Arc::new(|_: &PlanRequest, _: &dyn Fn(PlanProgress)| {
+    Arc::new(|_: &PlanRequest, _: &(dyn Fn(PlanProgress) + Sync)| {
         Err::<PlanOutput, String>("not in this bench".into())
     })
 }
@@ -119,7 +119,7 @@ async fn open(dir: &tempfile::TempDir, vehicles: usize) -> App {
 
 /// A clean event: GPS fixes and kitchen scans, in time order.
 fn event(v: usize, seq: u64) -> TruckEvent {
-    let kind = if seq % 4 == 0 {
+    let kind = if seq.is_multiple_of(4) {
         let p = (seq / 4) % 10;
         EventKind::BinScan {
             bin: Some(BinId::new(format!("P{p}-K"))),
@@ -268,7 +268,7 @@ async fn warning_latencies(warnings: usize) -> Vec<Duration> {
         });
     }
     let mut tick = tokio::time::interval(Duration::from_millis(1));
-    let mut seq = vec![0u64; 10];
+    let mut seq = [0u64; 10];
     let mut i = 0usize;
     let mut out = Vec::new();
     while out.len() < warnings {

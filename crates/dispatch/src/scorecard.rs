@@ -327,3 +327,137 @@ pub fn compute(input: &ScorecardInput<'_>, q: &ScorecardQuery) -> Vec<ScorecardR
     rows.sort_by(|a, b| (&a.district, a.date, a.stream).cmp(&(&b.district, b.date, b.stream)));
     rows
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sortfleet_model::event::TruckEvent;
+    use sortfleet_model::{Bin, Demand, FacilityId, LatLon, Litres, Seconds, VehicleId};
+
+    fn point(id: &str, district: &str) -> CollectionPoint {
+        CollectionPoint {
+            id: PointId::new(id),
+            name: String::new(),
+            location: LatLon::new(30.0, 120.0),
+            district: DistrictId::new(district),
+            demands: vec![Demand {
+                stream: Stream::Kitchen,
+                kg: Kilograms(10),
+                litres: Litres(10),
+            }],
+            service_s: Seconds(60),
+            time_windows: vec![],
+            priority: 0,
+            bins: vec![Bin {
+                id: BinId::new(format!("{id}-K")),
+                stream: Stream::Kitchen,
+            }],
+        }
+    }
+
+    fn ev(id: &str, t: i64, kind: EventKind) -> TruckEvent {
+        TruckEvent {
+            client_event_id: id.into(),
+            device_seq: t as u64,
+            vehicle: VehicleId::new("T1"),
+            occurred_at: 1_764_460_800_000 + t * 1000,
+            position: None,
+            kind,
+        }
+    }
+
+    fn scan(id: &str, t: i64, p: &str, kg: i64) -> TruckEvent {
+        ev(
+            id,
+            t,
+            EventKind::BinScan {
+                bin: Some(BinId::new(format!("{p}-K"))),
+                stream: Some(Stream::Kitchen),
+                point: Some(PointId::new(p)),
+                lift_kg: Some(Kilograms(kg)),
+            },
+        )
+    }
+
+    fn ticket(id: &str, t: i64, net: i64, rejected: bool) -> TruckEvent {
+        ev(
+            id,
+            t,
+            EventKind::WeighbridgeTicket {
+                facility: FacilityId::new("F"),
+                gross_kg: Kilograms(net + 1000),
+                tare_kg: Kilograms(1000),
+                net_kg: Kilograms(net),
+                declared_stream: Stream::Kitchen,
+                rejected,
+                purity_pct: None,
+            },
+        )
+    }
+
+    #[test]
+    fn tonnage_splits_by_lift_weight_and_contamination_marks_scans() {
+        let points: BTreeMap<PointId, CollectionPoint> = [point("A", "north"), point("B", "south")]
+            .into_iter()
+            .map(|p| (p.id.clone(), p))
+            .collect();
+        let events = vec![
+            scan("s1", 1, "A", 30),
+            scan("s2", 2, "B", 10),
+            ticket("t1", 3, 200, false),
+            scan("s3", 4, "B", 10),
+            ticket("t2", 5, 50, true),
+        ];
+        let incidents = vec![Incident {
+            id: "c".into(),
+            rule: RuleId::ContaminatedDelivery,
+            rule_version: 1,
+            severity: sortfleet_model::incident::Severity::Warning,
+            vehicle: VehicleId::new("T1"),
+            stream: Some(Stream::Kitchen),
+            district: Some(DistrictId::new("south")),
+            point: Some(PointId::new("B")),
+            evidence: vec!["t2".into()],
+            position: None,
+            occurred_at: 1_764_460_805_000,
+            message: String::new(),
+        }];
+        let plans = BTreeMap::new();
+        let input = ScorecardInput {
+            events: &events,
+            incidents: &incidents,
+            points: &points,
+            plans: &plans,
+            utc_offset_s: 0,
+        };
+        let d = NaiveDate::from_ymd_opt(2025, 11, 30).unwrap();
+        let q = ScorecardQuery {
+            from: d,
+            to: d,
+            districts: vec![],
+            streams: vec![],
+        };
+        let rows = compute(&input, &q);
+        let north = rows
+            .iter()
+            .find(|r| r.district.as_str() == "north")
+            .unwrap();
+        let south = rows
+            .iter()
+            .find(|r| r.district.as_str() == "south")
+            .unwrap();
+        // 200 kg split 30:10; the rejected load delivers nothing.
+        assert_eq!(north.tonnage_kg, Kilograms(150));
+        assert_eq!(south.tonnage_kg, Kilograms(50));
+        assert_eq!((north.trips, south.trips), (1, 2));
+        assert_eq!((north.scans, north.clean_scans), (1, 1));
+        // s3 is traced by the contaminated delivery; s2 is clean.
+        assert_eq!((south.scans, south.clean_scans), (2, 1));
+        assert_eq!(south.accuracy_rate, 0.5);
+        assert_eq!(
+            south.incidents_by_rule.get(&RuleId::ContaminatedDelivery),
+            Some(&1)
+        );
+        assert_eq!((south.served_visits, south.missed_visits), (1, 0));
+    }
+}

@@ -185,25 +185,27 @@ fn plan_a() -> Plan {
 
 /// A plan source that returns `plan_a`, moving T2's work to nobody when T2 drops out.
 fn source() -> Arc<dyn PlanSource> {
-    Arc::new(|req: &PlanRequest, progress: &dyn Fn(PlanProgress)| {
-        progress(PlanProgress {
-            phase: JobPhase::Search,
-            best_cost_ct: 1,
-            unserved: 0,
-            iterations: 1,
-        });
-        let mut plan = plan_a();
-        plan.date = req.scenario.date;
-        for c in &req.changes {
-            if let ReplanChange::VehicleUnavailable { vehicle, .. } = c {
-                plan.routes.retain(|r| &r.vehicle != vehicle);
+    Arc::new(
+        |req: &PlanRequest, progress: &(dyn Fn(PlanProgress) + Sync)| {
+            progress(PlanProgress {
+                phase: JobPhase::Search,
+                best_cost_ct: 1,
+                unserved: 0,
+                iterations: 1,
+            });
+            let mut plan = plan_a();
+            plan.date = req.scenario.date;
+            for c in &req.changes {
+                if let ReplanChange::VehicleUnavailable { vehicle, .. } = c {
+                    plan.routes.retain(|r| &r.vehicle != vehicle);
+                }
             }
-        }
-        Ok(PlanOutput {
-            plan,
-            road_fingerprint: None,
-        })
-    })
+            Ok(PlanOutput {
+                plan,
+                road_fingerprint: None,
+            })
+        },
+    )
 }
 
 async fn open(dir: &tempfile::TempDir, tweak: impl FnOnce(&mut AppConfig)) -> App {

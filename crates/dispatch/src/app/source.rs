@@ -88,17 +88,18 @@ pub trait PlanSource: Send + Sync + 'static {
         Err("this plan source does not load road networks".into())
     }
 
-    /// Plans (or, with `previous`, re-plans) a day, reporting progress as it goes.
+    /// Plans (or, with `previous`, re-plans) a day, reporting progress as it goes
+    /// (`progress` may be called from the planner's worker threads).
     fn plan(
         &self,
         req: &PlanRequest,
-        progress: &dyn Fn(PlanProgress),
+        progress: &(dyn Fn(PlanProgress) + Sync),
     ) -> Result<PlanOutput, String>;
 }
 
 impl<F> PlanSource for F
 where
-    F: Fn(&PlanRequest, &dyn Fn(PlanProgress)) -> Result<PlanOutput, String>
+    F: Fn(&PlanRequest, &(dyn Fn(PlanProgress) + Sync)) -> Result<PlanOutput, String>
         + Send
         + Sync
         + 'static,
@@ -106,7 +107,7 @@ where
     fn plan(
         &self,
         req: &PlanRequest,
-        progress: &dyn Fn(PlanProgress),
+        progress: &(dyn Fn(PlanProgress) + Sync),
     ) -> Result<PlanOutput, String> {
         self(req, progress)
     }

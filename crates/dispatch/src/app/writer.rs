@@ -468,12 +468,20 @@ pub(crate) fn now_ms() -> Millis {
         .unwrap_or(0)
 }
 
+/// Runs a job so that a bug in it cannot take the writer (and all intake) down.
+fn run_guarded(state: &mut WriterState, job: Job) {
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(state))).is_err() {
+        tracing::error!("writer job panicked; reloading rule state");
+        state.days.clear();
+    }
+}
+
 /// The writer loop; returns when every sender is gone.
 pub(crate) fn run(mut state: WriterState, mut rx: mpsc::Receiver<Cmd>) {
     let max_group = state.cfg.max_group.max(1);
     while let Some(cmd) = rx.blocking_recv() {
         match cmd {
-            Cmd::Exec(job) => job(&mut state),
+            Cmd::Exec(job) => run_guarded(&mut state, job),
             Cmd::Events(first) => {
                 let mut n = first.batch.events.len() + first.batch.rejected.len();
                 let mut group = vec![first];
@@ -491,9 +499,16 @@ pub(crate) fn run(mut state: WriterState, mut rx: mpsc::Receiver<Cmd>) {
                         Err(_) => break,
                     }
                 }
-                state.ingest(group);
+                let ingest =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| state.ingest(group)));
+                if ingest.is_err() {
+                    // The callers see their reply channel dropped (an internal error);
+                    // the rule state may be half-updated, so reload it from the store.
+                    tracing::error!("event ingest panicked; reloading rule state");
+                    state.days.clear();
+                }
                 if let Some(job) = deferred {
-                    job(&mut state);
+                    run_guarded(&mut state, job);
                 }
             }
         }
