@@ -776,3 +776,68 @@ async fn planning_jobs_plan_replan_and_publish() {
         Err(AppError::FailedPrecondition(_))
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule_days_are_evicted_and_reloaded_without_duplicate_alarms() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(&dir, |c| c.max_rule_days = 2).await;
+    let untagged = || EventKind::BinScan {
+        bin: None,
+        stream: None,
+        point: Some(PointId::new("P1")),
+        lift_kg: None,
+    };
+    const DAY: i64 = 86_400_000;
+    // Five service days in one batch: more than the engines kept in memory.
+    let evs: Vec<TruckEvent> = (0..5)
+        .map(|d| {
+            ev(
+                &format!("u{d}"),
+                d as u64 + 1,
+                at(8, 0) + d * DAY,
+                pos(0.005, 0.0),
+                untagged(),
+            )
+        })
+        .collect();
+    app.report_events(batch(evs.clone())).await.unwrap();
+    let lifts = |page: IncidentPage| {
+        page.incidents
+            .iter()
+            .filter(|r| r.incident.rule == RuleId::UnidentifiedLift)
+            .count()
+    };
+    let all = IncidentQuery::default();
+    assert_eq!(
+        lifts(app.list_incidents(all.clone(), 0, 1000).await.unwrap()),
+        5
+    );
+    // A batch on the last day leaves only two days in memory...
+    app.report_events(batch(vec![ev(
+        "g1",
+        6,
+        at(9, 0) + 4 * DAY,
+        pos(0.0, 0.0),
+        EventKind::GpsFix,
+    )]))
+    .await
+    .unwrap();
+    // ...so the first day was evicted; a new event there reloads it from the store and
+    // raises only the new incident.
+    app.report_events(batch(vec![ev(
+        "u9",
+        6,
+        at(9, 0),
+        pos(0.005, 0.0),
+        untagged(),
+    )]))
+    .await
+    .unwrap();
+    assert_eq!(
+        lifts(app.list_incidents(all.clone(), 0, 1000).await.unwrap()),
+        6
+    );
+    let ack = app.report_events(batch(evs)).await.unwrap();
+    assert_eq!(ack.duplicates, 5);
+    assert_eq!(lifts(app.list_incidents(all, 0, 1000).await.unwrap()), 6);
+}

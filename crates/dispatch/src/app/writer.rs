@@ -243,20 +243,26 @@ impl WriterState {
                 last_used: self.tick,
             },
         );
-        while self.days.len() > self.cfg.max_days.max(1) {
+        Ok(())
+    }
+
+    /// Drops the least recently used days beyond the configured number (never one
+    /// the current group needs: called after the group is evaluated).
+    fn evict(&mut self, keep: &BTreeSet<NaiveDate>) {
+        while self.days.len() > self.cfg.max_days.max(keep.len()).max(1) {
             let oldest = self
                 .days
                 .iter()
+                .filter(|(k, _)| !keep.contains(k))
                 .min_by_key(|(_, d)| d.last_used)
                 .map(|(k, _)| *k);
             match oldest {
-                Some(k) if k != date => {
+                Some(k) => {
                     self.days.remove(&k);
                 }
-                _ => break,
+                None => break,
             }
         }
-        Ok(())
     }
 
     /// Appends and evaluates one group of batches in one transaction.
@@ -440,6 +446,7 @@ impl WriterState {
                 }
                 self.hub.publish_terminal(&msgs);
                 self.hub.publish_incidents(&records);
+                self.evict(&dates);
             }
             Err(e) => {
                 tracing::error!(error = %e, "event group commit failed; reloading rule state");
