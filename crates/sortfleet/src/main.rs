@@ -14,6 +14,7 @@ mod cmd_bench_roads;
 mod cmd_bench_vrp;
 mod cmd_ledger;
 mod cmd_roads;
+mod cmd_serve;
 mod cmd_validate;
 mod demo;
 
@@ -41,6 +42,10 @@ enum Command {
     /// The tamper-evident ledger: verify a database, make a signing key.
     #[command(subcommand)]
     Ledger(cmd_ledger::LedgerCmd),
+    /// Run the gRPC service (dispatch, terminals, supervision) over a database.
+    Serve(cmd_serve::ServeArgs),
+    /// A real city's whole day: plan, terminals, violations, scorecard, map page.
+    Demo(demo::DemoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,6 +75,8 @@ fn main() -> ExitCode {
         Command::Bench(BenchCmd::Suite(args)) => cmd_bench_vrp::run_suite(&args),
         Command::Bench(BenchCmd::Roads(args)) => cmd_bench_roads::run(args),
         Command::Ledger(cmd) => cmd_ledger::run(cmd),
+        Command::Serve(args) => cmd_serve::run(args),
+        Command::Demo(args) => demo::run(args),
     };
     match result {
         Ok(code) => code,
