@@ -16,8 +16,12 @@ use sortfleet_roads::{ImportOptions, RoadGraph};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let scen = args.first().ok_or("usage: plan SCENARIO.json OSM.pbf [SECONDS]")?;
-    let osm = args.get(1).ok_or("usage: plan SCENARIO.json OSM.pbf [SECONDS]")?;
+    let scen = args
+        .first()
+        .ok_or("usage: plan SCENARIO.json OSM.pbf [SECONDS]")?;
+    let osm = args
+        .get(1)
+        .ok_or("usage: plan SCENARIO.json OSM.pbf [SECONDS]")?;
     let secs: f64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20.0);
     let s = Scenario::from_json_str(&std::fs::read_to_string(scen)?)?;
     let t = Instant::now();
@@ -36,7 +40,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("report: {}", serde_json::to_string(&a.report)?);
 
     // Re-plan: the busiest vehicle breaks down at 10:00, the others are frozen to then.
-    let victim = a.plan.routes.iter().max_by_key(|r| r.stop_count()).ok_or("no routes")?;
+    let victim = a
+        .plan
+        .routes
+        .iter()
+        .max_by_key(|r| r.stop_count())
+        .ok_or("no routes")?;
     let at = sortfleet_model::Seconds::hm(10, 0);
     let mut changes = vec![Change::VehicleUnavailable {
         vehicle: victim.vehicle.clone(),
@@ -56,7 +65,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let t = Instant::now();
     let b = replan(&s, &g, &a.plan, &changes, &rp, &quiet)?;
-    summary("re-plan after breakdown", &b.plan, t.elapsed().as_secs_f64());
+    summary(
+        "re-plan after breakdown",
+        &b.plan,
+        t.elapsed().as_secs_f64(),
+    );
     println!(
         "  frozen stops {}, visits that changed vehicle {}, pins released {}",
         b.report.frozen_stops, b.report.changed_vehicle, b.report.pins_released
@@ -98,7 +111,10 @@ fn summary(what: &str, p: &Plan, secs: f64) {
 fn pool(s: &Scenario, plans: &[&Plan]) -> Result<Plan, Box<dyn std::error::Error>> {
     let routes: Vec<&sortfleet_model::Route> = plans.iter().flat_map(|p| &p.routes).collect();
     let mut vars = ProblemVariables::new();
-    let x: Vec<_> = routes.iter().map(|_| vars.add(variable().binary())).collect();
+    let x: Vec<_> = routes
+        .iter()
+        .map(|_| vars.add(variable().binary()))
+        .collect();
     let mut obj = Expression::from(0.0);
     for (r, &v) in routes.iter().zip(&x) {
         obj += (1_000_000.0 * r.stop_count() as f64 - r.cost_ct.0 as f64) * v;
@@ -112,7 +128,9 @@ fn pool(s: &Scenario, plans: &[&Plan]) -> Result<Plan, Box<dyn std::error::Error
         for t in &r.trips {
             *by_fac.entry(t.unload.facility.as_str()).or_default() += t.unload.load_kg.0 as f64 * v;
             for st in &t.stops {
-                *by_visit.entry((st.point.to_string(), st.stream)).or_default() += v;
+                *by_visit
+                    .entry((st.point.to_string(), st.stream))
+                    .or_default() += v;
             }
         }
     }

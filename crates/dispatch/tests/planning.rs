@@ -6,12 +6,10 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use sortfleet_dispatch::planning::{
-    Change, FreezeUntil, Lock, PlanParams, PlanProgress, check_plan, plan_day, plan_geojson,
-    replan,
+    Change, FreezeUntil, Lock, PlanParams, PlanProgress, check_plan, plan_day, plan_geojson, replan,
 };
 use sortfleet_model::{
-    Demand, Kilograms, LatLon, Litres, Plan, Scenario, Seconds, Stream, TimeWindow,
-    UnservedReason,
+    Demand, Kilograms, LatLon, Litres, Plan, Scenario, Seconds, Stream, TimeWindow, UnservedReason,
 };
 use sortfleet_roads::{ImportOptions, RoadGraph};
 
@@ -56,7 +54,10 @@ fn assert_invariants(s: &Scenario, plan: &Plan) {
     for r in &plan.routes {
         let v = s.vehicle(&r.vehicle).unwrap();
         for t in &r.trips {
-            assert!(t.stops.iter().all(|st| st.stream == t.stream), "one stream per trip");
+            assert!(
+                t.stops.iter().all(|st| st.stream == t.stream),
+                "one stream per trip"
+            );
             assert!(v.can_carry(t.stream));
             let f = s.facility(&t.unload.facility).unwrap();
             assert!(f.accepts(t.stream), "facility accepts the trip's stream");
@@ -79,7 +80,11 @@ fn small_city_day_is_checked_and_serves_most_visits() {
     params.geometry = true;
     let out = plan_day(&s, graph(), &params, &quiet).unwrap();
     assert_invariants(&s, &out.plan);
-    assert!(out.plan.totals.visits_served as f64 >= 0.8 * 131.0, "{:?}", out.plan.totals);
+    assert!(
+        out.plan.totals.visits_served as f64 >= 0.8 * 131.0,
+        "{:?}",
+        out.plan.totals
+    );
     // Geometry: every leg that joins two different places has a road polyline.
     let stop = &out.plan.routes[0].trips[0].stops[0];
     assert!(stop.geometry.len() >= 2);
@@ -87,13 +92,23 @@ fn small_city_day_is_checked_and_serves_most_visits() {
     assert_eq!(out.report.streams.len(), 6);
     let gj = plan_geojson(&s, &out.plan);
     let feats = gj["features"].as_array().unwrap();
-    let trips = feats.iter().filter(|f| f["properties"]["kind"] == "trip").count();
+    let trips = feats
+        .iter()
+        .filter(|f| f["properties"]["kind"] == "trip")
+        .count();
     let n_trips: usize = out.plan.routes.iter().map(|r| r.trips.len()).sum();
     assert_eq!(trips, n_trips);
-    assert!(feats.iter().any(|f| f["geometry"]["type"] == "LineString"
-        && f["properties"]["colour"].as_str().is_some_and(|c| c.starts_with('#'))));
+    assert!(feats.iter().any(|f| {
+        f["geometry"]["type"] == "LineString"
+            && f["properties"]["colour"]
+                .as_str()
+                .is_some_and(|c| c.starts_with('#'))
+    }));
     assert_eq!(
-        feats.iter().filter(|f| f["properties"]["kind"] == "facility").count(),
+        feats
+            .iter()
+            .filter(|f| f["properties"]["kind"] == "facility")
+            .count(),
         s.facilities.len()
     );
 }
@@ -119,17 +134,29 @@ fn shipped_city_scenario_end_to_end() {
 fn each_unserved_reason_is_named() {
     let mut s = scenario("porto-alegre-small.json");
     // Unreachable: a point moved 30 km out to sea (no road within the snap radius).
-    let far = s.points.iter().position(|p| p.id.as_str() == "P-005").unwrap();
+    let far = s
+        .points
+        .iter()
+        .position(|p| p.id.as_str() == "P-005")
+        .unwrap();
     s.points[far].location = LatLon::new(-30.3, -50.9);
     // Over capacity: a demand larger than every kitchen truck.
-    let big = s.points.iter().position(|p| p.id.as_str() == "P-006").unwrap();
+    let big = s
+        .points
+        .iter()
+        .position(|p| p.id.as_str() == "P-006")
+        .unwrap();
     for d in &mut s.points[big].demands {
         if d.stream == Stream::Kitchen {
             d.kg = Kilograms(50_000);
         }
     }
     // Outside every shift: a window at 02:00.
-    let night = s.points.iter().position(|p| p.id.as_str() == "P-013").unwrap();
+    let night = s
+        .points
+        .iter()
+        .position(|p| p.id.as_str() == "P-013")
+        .unwrap();
     s.points[night].time_windows = vec![TimeWindow::hm((2, 0), (2, 30))];
     // Facility closed: the only renovation site is open at night only, and the landfill
     // that also takes it stops taking renovation debris.
@@ -150,10 +177,22 @@ fn each_unserved_reason_is_named() {
             .find(|u| u.point.as_str() == p && u.stream == st)
             .map(|u| u.reason)
     };
-    assert_eq!(reason("P-005", Stream::Kitchen), Some(UnservedReason::Unreachable));
-    assert_eq!(reason("P-006", Stream::Kitchen), Some(UnservedReason::OverCapacity));
-    assert_eq!(reason("P-013", Stream::Residual), Some(UnservedReason::OutsideShiftOrWindow));
-    assert_eq!(reason("P-007", Stream::Renovation), Some(UnservedReason::FacilityClosedOrFull));
+    assert_eq!(
+        reason("P-005", Stream::Kitchen),
+        Some(UnservedReason::Unreachable)
+    );
+    assert_eq!(
+        reason("P-006", Stream::Kitchen),
+        Some(UnservedReason::OverCapacity)
+    );
+    assert_eq!(
+        reason("P-013", Stream::Residual),
+        Some(UnservedReason::OutsideShiftOrWindow)
+    );
+    assert_eq!(
+        reason("P-007", Stream::Renovation),
+        Some(UnservedReason::FacilityClosedOrFull)
+    );
 }
 
 #[test]
@@ -175,7 +214,10 @@ fn no_certified_vehicle_when_the_only_licensed_one_is_out() {
         .filter(|u| u.stream == Stream::Hazardous)
         .collect();
     assert_eq!(haz.len(), 5);
-    assert!(haz.iter().all(|u| u.reason == UnservedReason::NoCertifiedVehicle));
+    assert!(
+        haz.iter()
+            .all(|u| u.reason == UnservedReason::NoCertifiedVehicle)
+    );
 }
 
 #[test]
@@ -217,11 +259,12 @@ fn a_lock_puts_the_visit_on_its_vehicle() {
         .iter()
         .find(|r| r.vehicle.as_str() == "V-MUL-01")
         .expect("locked vehicle has a route");
-    assert!(r
-        .trips
-        .iter()
-        .flat_map(|t| &t.stops)
-        .any(|st| st.point.as_str() == "P-020" && st.stream == Stream::Residual));
+    assert!(
+        r.trips
+            .iter()
+            .flat_map(|t| &t.stops)
+            .any(|st| st.point.as_str() == "P-020" && st.stream == Stream::Residual)
+    );
     // A lock to a vehicle that cannot carry the stream is refused.
     params.locks[0].vehicle = "V-KIT-01".into();
     assert!(plan_day(&s, graph(), &params, &quiet).is_err());
@@ -288,18 +331,28 @@ fn replan_after_breakdown_keeps_frozen_stops() {
     assert!(kept > 0);
     // The broken vehicle gets nothing after the breakdown.
     if let Some(r) = out.plan.routes.iter().find(|r| r.vehicle == victim.vehicle) {
-        assert!(r.trips.iter().flat_map(|t| &t.stops).all(|st| st.departure_s <= at));
+        assert!(
+            r.trips
+                .iter()
+                .flat_map(|t| &t.stops)
+                .all(|st| st.departure_s <= at)
+        );
         assert_eq!(r.trips[0], victim.trips[0]);
     }
     // The urgent pickup is served or named.
-    assert!(out
-        .plan
-        .routes
-        .iter()
-        .flat_map(|r| &r.trips)
-        .flat_map(|t| &t.stops)
-        .any(|st| st.point.as_str() == "P-URGENT")
-        || out.plan.unserved.iter().any(|u| u.point.as_str() == "P-URGENT"));
+    assert!(
+        out.plan
+            .routes
+            .iter()
+            .flat_map(|r| &r.trips)
+            .flat_map(|t| &t.stops)
+            .any(|st| st.point.as_str() == "P-URGENT")
+            || out
+                .plan
+                .unserved
+                .iter()
+                .any(|u| u.point.as_str() == "P-URGENT")
+    );
     assert!(out.report.frozen_stops >= kept);
 }
 

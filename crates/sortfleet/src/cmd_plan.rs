@@ -68,7 +68,11 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         Ok(x) => x,
         Err(ScenarioError::Invalid(r)) => {
             print_report(&r);
-            eprintln!("{shown}: invalid: {} error(s), {} warning(s)", r.errors.len(), r.warnings.len());
+            eprintln!(
+                "{shown}: invalid: {} error(s), {} warning(s)",
+                r.errors.len(),
+                r.warnings.len()
+            );
             return Ok(ExitCode::from(INVALID));
         }
         Err(e @ ScenarioError::Syntax { .. }) => {
@@ -91,7 +95,9 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("importing {}", p.display()))?
                 .0
         }
-        (None, Some(g)) => RoadGraph::load(g).with_context(|| format!("loading {}", g.display()))?,
+        (None, Some(g)) => {
+            RoadGraph::load(g).with_context(|| format!("loading {}", g.display()))?
+        }
         (None, None) => anyhow::bail!("give --osm or --graph"),
     };
     eprintln!("roads ready in {:.1} s", started.elapsed().as_secs_f64());
@@ -131,7 +137,9 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
             stream,
             served,
             unserved,
-        } => bar.println(format!("{stream}: done, {served} served, {unserved} unserved")),
+        } => bar.println(format!(
+            "{stream}: done, {served} served, {unserved} unserved"
+        )),
     };
     let outcome = match planning::plan_day(&scenario, &graph, &params, &on_progress) {
         Ok(o) => o,

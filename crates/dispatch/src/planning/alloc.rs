@@ -109,7 +109,7 @@ pub fn allocate(
         .map(|n| (n.stream, vars.add(variable().min(0.0))))
         .collect();
 
-    let mut objective = Expression::from(1000.0 * t);
+    let mut objective: Expression = 1000.0 * t;
     for (k, _) in needs.iter().enumerate() {
         objective -= 1.0e6 * z[k];
     }
@@ -180,7 +180,11 @@ pub fn allocate(
     // Quotas: the model's share, plus the unused rest split evenly, rounded down so
     // the parallel solves together never exceed the limit.
     for f in limited {
-        let used: f64 = f.streams.iter().map(|s| sol.value(q[&(f.facility, *s)])).sum();
+        let used: f64 = f
+            .streams
+            .iter()
+            .map(|s| sol.value(q[&(f.facility, *s)]))
+            .sum();
         let slack = (f.remaining_kg.max(0) as f64 - used).max(0.0) / f.streams.len().max(1) as f64;
         for &s in &f.streams {
             let share = (sol.value(q[&(f.facility, s)]) + slack).floor() as i64;
@@ -254,7 +258,11 @@ mod tests {
             streams: vec![Stream::Kitchen, Stream::Residual],
         }];
         let a = allocate(&offers, &needs, &limited, &[]).unwrap();
-        let kitchen = a.stream_of.values().filter(|s| **s == Stream::Kitchen).count();
+        let kitchen = a
+            .stream_of
+            .values()
+            .filter(|s| **s == Stream::Kitchen)
+            .count();
         assert_eq!(kitchen, 1);
         let total: i64 = a.quota.values().sum();
         assert!(total <= 1000, "quotas {:?}", a.quota);

@@ -164,7 +164,10 @@ pub fn check_plan(s: &Scenario, plan: &Plan) -> Result<(), PlanViolation> {
         let mut clock = r.start_s;
         for (ti, t) in r.trips.iter().enumerate() {
             if t.stops.is_empty() {
-                return Err(PlanViolation::EmptyTrip { route: ri, trip: ti });
+                return Err(PlanViolation::EmptyTrip {
+                    route: ri,
+                    trip: ti,
+                });
             }
             if !veh.can_carry(t.stream) {
                 return Err(PlanViolation::NotCertified {

@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
+use solver::{ProblemData, SolveParams, StopCriteria, TimeWindow, TravelMatrix};
 use sortfleet_model::{
     Cents, FacilityUnload, Kilograms, LatLon, Litres, Metres, Plan, PlannedBreak, Route, Scenario,
     Seconds, Stop, Stream, Trip, Unserved, UnservedReason,
 };
 use sortfleet_solver as solver;
-use solver::{ProblemData, SolveParams, StopCriteria, TimeWindow, TravelMatrix};
 
 use super::alloc::{self, LimitedFacility, StreamNeed, VehicleOffer};
 use super::network::Network;
@@ -210,12 +210,15 @@ fn classify(
 ) -> Option<(UnservedReason, String)> {
     let eligible: Vec<usize> = match spec.hard_pins.get(&(dv.point, dv.stream)) {
         Some(&v) if spec.excluded.contains(&v) => {
-            return Some((UnservedReason::Other, "locked to an unavailable vehicle".into()));
+            return Some((
+                UnservedReason::Other,
+                "locked to an unavailable vehicle".into(),
+            ));
         }
         Some(&v) => vec![v],
         None => (0..s.vehicles.len())
             .filter(|v| !spec.excluded.contains(v) && s.vehicles[*v].can_carry(dv.stream))
-            .filter(|v| !spec.frozen.get(v).is_some_and(|f| f.stopped_at.is_some()))
+            .filter(|v| spec.frozen.get(v).is_none_or(|f| f.stopped_at.is_none()))
             .collect(),
     };
     if eligible.is_empty() {
@@ -243,7 +246,10 @@ fn classify(
     if fits.is_empty() {
         return Some((
             UnservedReason::OverCapacity,
-            format!("{} kg / {} l exceeds every eligible vehicle", dv.kg, dv.litres),
+            format!(
+                "{} kg / {} l exceeds every eligible vehicle",
+                dv.kg, dv.litres
+            ),
         ));
     }
     let p = net.point(dv.point);
@@ -255,9 +261,9 @@ fn classify(
             let st = veh_state(s, net, spec, v);
             let home = depot_loc(s, v);
             net.path(c, st.loc, p)
-                && facs.iter().any(|&f| {
-                    net.path(c, p, net.fac(f)) && net.path(c, net.fac(f), home)
-                })
+                && facs
+                    .iter()
+                    .any(|&f| net.path(c, p, net.fac(f)) && net.path(c, net.fac(f), home))
         })
         .collect();
     if reach.is_empty() {
@@ -436,7 +442,7 @@ pub(crate) fn run(
     // 2. Allocation.
     let usable: Vec<usize> = (0..s.vehicles.len())
         .filter(|v| !spec.excluded.contains(v))
-        .filter(|v| !spec.frozen.get(v).is_some_and(|f| f.stopped_at.is_some()))
+        .filter(|v| spec.frozen.get(v).is_none_or(|f| f.stopped_at.is_none()))
         .collect();
     let mut needs = Vec::new();
     for (&stream, vs) in &todo {
@@ -472,11 +478,19 @@ pub(crate) fn run(
             .copied()
             .filter(|&v| s.vehicles[v].can_carry(stream))
             .collect();
-        let cap_kg = carriers.iter().map(|&v| s.vehicles[v].capacity_kg.0).sum::<i64>() as f64
+        let cap_kg = carriers
+            .iter()
+            .map(|&v| s.vehicles[v].capacity_kg.0)
+            .sum::<i64>() as f64
             / carriers.len() as f64;
-        let cap_l = carriers.iter().map(|&v| s.vehicles[v].capacity_l.0).sum::<i64>() as f64
+        let cap_l = carriers
+            .iter()
+            .map(|&v| s.vehicles[v].capacity_l.0)
+            .sum::<i64>() as f64
             / carriers.len() as f64;
-        let trips = (kg as f64 / cap_kg.max(1.0)).max(litres as f64 / cap_l.max(1.0)).ceil();
+        let trips = (kg as f64 / cap_kg.max(1.0))
+            .max(litres as f64 / cap_l.max(1.0))
+            .ceil();
         let unload = facs
             .iter()
             .map(|&f| s.facilities[f].unload_s.0)
@@ -491,12 +505,19 @@ pub(crate) fn run(
     }
     let centroid = |vs: &[DayVisit]| {
         let n = vs.len().max(1) as f64;
-        let lat = vs.iter().map(|v| s.points[v.point].location.lat).sum::<f64>() / n;
-        let lon = vs.iter().map(|v| s.points[v.point].location.lon).sum::<f64>() / n;
+        let lat = vs
+            .iter()
+            .map(|v| s.points[v.point].location.lat)
+            .sum::<f64>()
+            / n;
+        let lon = vs
+            .iter()
+            .map(|v| s.points[v.point].location.lon)
+            .sum::<f64>()
+            / n;
         LatLon::new(lat, lon)
     };
-    let centroids: BTreeMap<Stream, LatLon> =
-        todo.iter().map(|(k, v)| (*k, centroid(v))).collect();
+    let centroids: BTreeMap<Stream, LatLon> = todo.iter().map(|(k, v)| (*k, centroid(v))).collect();
     let offers: Vec<VehicleOffer> = usable
         .iter()
         .map(|&v| {
@@ -614,7 +635,12 @@ pub(crate) fn run(
                     service: p.service_s.0,
                     windows: windows_of(p),
                     stream,
-                    skills: pin | if stream == Stream::Hazardous { HAZ_BIT } else { 0 },
+                    skills: pin
+                        | if stream == Stream::Hazardous {
+                            HAZ_BIT
+                        } else {
+                            0
+                        },
                     penalty: None,
                     release: 0,
                 }
@@ -633,7 +659,11 @@ pub(crate) fn run(
                     shift: TimeWindow::new(st.time, veh.shift.end.0.max(st.time)),
                     max_duration: Some(st.avail_s.max(0)),
                     max_distance: None,
-                    fixed_cost: if started { 0 } else { veh.fixed_cost_ct.0 * UNITS_PER_CT },
+                    fixed_cost: if started {
+                        0
+                    } else {
+                        veh.fixed_cost_ct.0 * UNITS_PER_CT
+                    },
                     cost_per_distance: veh.cost_per_km_ct.0 * 3600,
                     cost_per_second: veh.cost_per_hour_ct.0 * 1000,
                     certified: vec![stream],
@@ -789,15 +819,20 @@ pub(crate) fn run(
                             .facilities
                             .iter()
                             .any(|f| f.accepts(run.stream) && f.daily_intake_limit_kg.is_none())
-                        && run.quota.iter().all(|(f, q)| {
-                            q - delivered.get(f).copied().unwrap_or(0) < dv.kg
-                        });
+                        && run
+                            .quota
+                            .iter()
+                            .all(|(f, q)| q - delivered.get(f).copied().unwrap_or(0) < dv.kg);
                     if full {
                         (
                             UnservedReason::FacilityClosedOrFull,
                             "daily intake limits of the stream's facilities are reached".into(),
                         )
-                    } else if run.vehicles.iter().any(|&v| fits_alone(s, net, spec, v, &dv)) {
+                    } else if run
+                        .vehicles
+                        .iter()
+                        .any(|&v| fits_alone(s, net, spec, v, &dv))
+                    {
                         (
                             UnservedReason::Other,
                             "no room left in the shifts of the vehicles allocated to the stream"
@@ -847,8 +882,12 @@ pub(crate) fn run(
             .iter()
             .filter(|(v, _)| {
                 a.stream_of.get(v).copied() == st
-                    || (a.stream_of.get(v).is_none()
-                        && spec.frozen.get(v).and_then(|f| f.trips.last()).map(|t| t.stream)
+                    || (!a.stream_of.contains_key(v)
+                        && spec
+                            .frozen
+                            .get(v)
+                            .and_then(|f| f.trips.last())
+                            .map(|t| t.stream)
                             == st)
             })
             .map(|(_, r)| r)
@@ -937,7 +976,10 @@ fn build_route(
             });
             prev = loc;
         }
-        let fi = t.facility.map(|f| run.pd.facilities()[f].location - net.nd).unwrap_or(0);
+        let fi = t
+            .facility
+            .map(|f| run.pd.facilities()[f].location - net.nd)
+            .unwrap_or(0);
         *delivered.entry(fi).or_default() += kg;
         let (arr, dep) = tl.unloads[ti];
         let floc = net.fac(fi);

@@ -26,8 +26,7 @@ mod replan;
 use std::time::Duration;
 
 use sortfleet_model::{
-    CollectionPoint, Kilograms, Metres, Plan, PointId, Seconds, Stream, ValidationReport,
-    VehicleId,
+    CollectionPoint, Kilograms, Metres, Plan, PointId, Seconds, Stream, ValidationReport, VehicleId,
 };
 use sortfleet_roads::{RoadGraph, RoadsError};
 

@@ -203,8 +203,12 @@ pub(crate) fn replan(
             Change::AddUrgentPickup { .. } => {}
         }
     }
-    let point_index: HashMap<&PointId, usize> =
-        s.points.iter().enumerate().map(|(i, p)| (&p.id, i)).collect();
+    let point_index: HashMap<&PointId, usize> = s
+        .points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (&p.id, i))
+        .collect();
     for (&v, &(done, broken)) in &freeze {
         let Some(r) = prev_route.get(&v) else {
             continue;
@@ -284,8 +288,11 @@ pub(crate) fn replan(
     half.time_limit = params.time_limit / 2;
     let mut out = super::day::run(&s, &net, &soft, &half, progress)?;
     // Pins cost visits when something newly unserved could fit a vehicle alone.
-    let was_unserved: std::collections::HashSet<(&PointId, Stream)> =
-        previous.unserved.iter().map(|u| (&u.point, u.stream)).collect();
+    let was_unserved: std::collections::HashSet<(&PointId, Stream)> = previous
+        .unserved
+        .iter()
+        .map(|u| (&u.point, u.stream))
+        .collect();
     let needs_free = out.plan.unserved.iter().any(|u| {
         matches!(
             u.reason,
@@ -307,9 +314,11 @@ pub(crate) fn replan(
         .routes
         .iter()
         .flat_map(|r| {
-            r.trips
-                .iter()
-                .flat_map(move |t| t.stops.iter().map(move |st| ((&st.point, st.stream), &r.vehicle)))
+            r.trips.iter().flat_map(move |t| {
+                t.stops
+                    .iter()
+                    .map(move |st| ((&st.point, st.stream), &r.vehicle))
+            })
         })
         .collect();
     out.report.changed_vehicle = out
@@ -317,9 +326,11 @@ pub(crate) fn replan(
         .routes
         .iter()
         .flat_map(|r| {
-            r.trips
-                .iter()
-                .flat_map(move |t| t.stops.iter().map(move |st| ((&st.point, st.stream), &r.vehicle)))
+            r.trips.iter().flat_map(move |t| {
+                t.stops
+                    .iter()
+                    .map(move |st| ((&st.point, st.stream), &r.vehicle))
+            })
         })
         .filter(|(k, v)| before.get(k).is_some_and(|b| b != v))
         .count();
