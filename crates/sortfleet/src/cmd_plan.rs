@@ -163,7 +163,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("writing {}", g.display()))?;
     }
     println!(
-        "plan checked; written to {} in {:.1} s total (network {:.1} s, allocation {:.0} ms, search {:.1} s, assembly {:.1} s)",
+        "plan checked; written to {} in {:.1} s total (network {:.1} s, allocation {:.1} ms, search {:.1} s, assembly {:.1} s)",
         args.output.display(),
         started.elapsed().as_secs_f64(),
         outcome.report.network_s,

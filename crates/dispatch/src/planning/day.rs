@@ -411,6 +411,7 @@ pub(crate) fn run(
 ) -> Result<PlanOutcome, PlanError> {
     let mut report = PlanReport {
         classes: net.classes.len(),
+        network_s: net.build_s,
         ..PlanReport::default()
     };
     let t0 = Instant::now();
@@ -571,7 +572,7 @@ pub(crate) fn run(
                 .any(|f| f.accepts(x) && f.daily_intake_limit_kg.is_none())
         })
         .collect();
-    report.network_s = t0.elapsed().as_secs_f64();
+    report.network_s += t0.elapsed().as_secs_f64();
     let a = alloc::allocate(&offers, &needs, &limited, &unlimited)?;
     report.alloc_s = a.seconds;
     report.coverage = a.coverage;
@@ -714,6 +715,23 @@ pub(crate) fn run(
             .time_limit
             .mul_f64((share * threads as f64).clamp(0.05, 1.0));
         jobs.push((stream, pd, vehicles, vs.clone(), limit, quota));
+    }
+    // Scale the budgets so that the longest-first packing of the streams onto the
+    // threads ends at the time limit (three big streams on two cores would overrun).
+    let mut loads = vec![Duration::ZERO; threads];
+    let mut order: Vec<Duration> = jobs.iter().map(|j| j.4).collect();
+    order.sort_unstable_by(|a, b| b.cmp(a));
+    for d in order {
+        if let Some(m) = loads.iter_mut().min() {
+            *m += d;
+        }
+    }
+    let makespan = loads.iter().max().copied().unwrap_or_default();
+    if makespan > params.time_limit && !makespan.is_zero() {
+        let k = params.time_limit.as_secs_f64() / makespan.as_secs_f64();
+        for j in &mut jobs {
+            j.4 = j.4.mul_f64(k);
+        }
     }
     progress(PlanProgress::Stage(format!(
         "{} visits to route in {} stream problem(s), {} unserved up front",

@@ -48,6 +48,8 @@ pub struct Network {
     pub dist: Vec<Vec<i64>>,
     /// Position of every location (for straight-line fallbacks and GeoJSON).
     pub pos: Vec<LatLon>,
+    /// Seconds spent building routers, snapping and matrices.
+    pub build_s: f64,
 }
 
 /// The road profile of a vehicle, from its physical data.
@@ -69,6 +71,7 @@ impl Network {
         graph: &RoadGraph,
         progress: &(dyn Fn(String) + Sync),
     ) -> Result<Network, PlanError> {
+        let started = std::time::Instant::now();
         let nd = s.depots.len();
         let nf = s.facilities.len();
         let mut pos: Vec<LatLon> = s.depots.iter().map(|d| d.location).collect();
@@ -144,6 +147,7 @@ impl Network {
             dur,
             dist,
             pos,
+            build_s: started.elapsed().as_secs_f64(),
         })
     }
 
