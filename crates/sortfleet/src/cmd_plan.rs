@@ -85,6 +85,11 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     };
     if !report.is_ok() {
         print_report(&report);
+        eprintln!(
+            "{shown}: invalid: {} error(s), {} warning(s)",
+            report.errors.len(),
+            report.warnings.len()
+        );
         return Ok(ExitCode::from(INVALID));
     }
     print_report(&report);
