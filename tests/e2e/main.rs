@@ -2,6 +2,8 @@
 //! service) exercised from the outside. One test binary, one module per area.
 
 mod server;
+mod browser;
+mod demo;
 mod validate;
 
 use std::path::{Path, PathBuf};

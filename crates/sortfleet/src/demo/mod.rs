@@ -149,8 +149,10 @@ async fn run_async(args: DemoArgs) -> anyhow::Result<ExitCode> {
             std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
         }
     }
+    let thresholds = demo_thresholds();
     let mut cfg = AppConfig::new(&db);
     cfg.durability = Durability::Normal;
+    cfg.thresholds = thresholds.clone();
     cfg.default_time_limit = Duration::from_secs(args.time_limit);
     let app = App::open(cfg, Arc::new(PipelineSource::default()))
         .await
@@ -178,9 +180,14 @@ async fn run_async(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let server = tokio::spawn(sortfleet_server::serve_with(routes, listener, None, async {
-        let _ = stop_rx.await;
-    }));
+    let server = tokio::spawn(sortfleet_server::serve_with(
+        routes,
+        listener,
+        None,
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
     let channel = Channel::from_shared(format!("http://{addr}"))?
         .connect()
         .await
@@ -306,6 +313,7 @@ async fn run_async(args: DemoArgs) -> anyhow::Result<ExitCode> {
         &SimOptions {
             seed: args.seed,
             misbehaviour: args.misbehaviour,
+            thresholds,
             ..Default::default()
         },
     )?;
@@ -317,9 +325,10 @@ async fn run_async(args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
     for inj in simulated.injections() {
         println!(
-            "   inject {:<18} {:<8} {}",
+            "   inject {:<18} {:<8} for {:<19} {}",
             inj.kind.as_str(),
             inj.vehicle,
+            inj.kind.intended_rule().as_str(),
             inj.detail
         );
     }
@@ -360,7 +369,10 @@ async fn run_async(args: DemoArgs) -> anyhow::Result<ExitCode> {
     };
     let span = day_span(&simulated);
     let speedup = ((span.1 - span.0) as f64 / 1000.0 / args.day_seconds.max(0.1)).max(1.0);
-    println!("   accelerated {speedup:.0}x: the day runs in about {:.0} s", args.day_seconds);
+    println!(
+        "   accelerated {speedup:.0}x: the day runs in about {:.0} s",
+        args.day_seconds
+    );
     let mut tasks = Vec::new();
     for term in simulated.terminals.iter().cloned() {
         let ch = channel.clone();
@@ -464,6 +476,18 @@ async fn run_async(args: DemoArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The rule thresholds of the demo's service.
+///
+/// The depot geofence is the yard gate (40 m), not the default 150 m: synthesised
+/// collection points can sit on the street just outside a depot, and a loaded truck
+/// serving them has not "returned to the depot".
+fn demo_thresholds() -> sortfleet_rules::Thresholds {
+    sortfleet_rules::Thresholds {
+        depot_radius_m: 40.0,
+        ..Default::default()
+    }
+}
+
 /// Incidents counted per (rule, vehicle), the shape of [`SimDay::expected`].
 fn detected(incidents: &[Incident]) -> BTreeMap<(RuleId, VehicleId), usize> {
     let mut m = BTreeMap::new();
@@ -475,7 +499,10 @@ fn detected(incidents: &[Incident]) -> BTreeMap<(RuleId, VehicleId), usize> {
 
 /// First and last event time of the day, unix ms.
 fn day_span(d: &SimDay) -> (i64, i64) {
-    let times = d.terminals.iter().flat_map(|t| t.events.iter().map(|e| e.occurred_at));
+    let times = d
+        .terminals
+        .iter()
+        .flat_map(|t| t.events.iter().map(|e| e.occurred_at));
     let lo = times.clone().min().unwrap_or(0);
     let hi = times.max().unwrap_or(0);
     (lo, hi.max(lo + 1))
@@ -490,8 +517,10 @@ async fn run_terminal(
     speedup: f64,
 ) -> anyhow::Result<usize> {
     let vid = term.vehicle.to_string();
-    let mut client =
-        TerminalServiceClient::with_interceptor(channel, Bearer::new(&terminal_token(&term.vehicle))?);
+    let mut client = TerminalServiceClient::with_interceptor(
+        channel,
+        Bearer::new(&terminal_token(&term.vehicle))?,
+    );
     let mut assignments = client
         .subscribe_assignments(v1::SubscribeAssignmentsRequest {
             vehicle_id: vid.clone(),
@@ -523,7 +552,10 @@ async fn run_terminal(
     let counter = warned.clone();
     let warnings = tokio::spawn(async move {
         while let Ok(Some(m)) = assignments.message().await {
-            if matches!(m.body, Some(v1::assignment_message::Body::ViolationWarning(_))) {
+            if matches!(
+                m.body,
+                Some(v1::assignment_message::Body::ViolationWarning(_))
+            ) {
                 counter.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -538,10 +570,9 @@ async fn run_terminal(
     let last_seq = term.events.last().map_or(0, |e| e.device_seq);
     let started = Instant::now();
     let minute = 60_000;
-    for chunk in term
-        .events
-        .chunk_by(|a, b| (a.occurred_at - day_start_ms) / minute == (b.occurred_at - day_start_ms) / minute)
-    {
+    for chunk in term.events.chunk_by(|a, b| {
+        (a.occurred_at - day_start_ms) / minute == (b.occurred_at - day_start_ms) / minute
+    }) {
         let due = (chunk[0].occurred_at - day_start_ms) as f64 / 1000.0 / speedup;
         let wait = due - started.elapsed().as_secs_f64();
         if wait > 0.0 {

@@ -173,8 +173,10 @@ pub fn write_incidents_csv(path: &Path, incidents: &[Incident]) -> anyhow::Resul
             csv(i.district.as_ref().map_or("", |d| d.as_str())),
             csv(i.point.as_ref().map_or("", |p| p.as_str())),
             i.occurred_at,
-            i.position.map_or(String::new(), |p| format!("{:.6}", p.lat)),
-            i.position.map_or(String::new(), |p| format!("{:.6}", p.lon)),
+            i.position
+                .map_or(String::new(), |p| format!("{:.6}", p.lat)),
+            i.position
+                .map_or(String::new(), |p| format!("{:.6}", p.lon)),
             csv(&i.evidence.join(" ")),
             csv(&i.message)
         )?;

@@ -225,7 +225,7 @@ pub fn simulate_day(
     for r in &routes {
         check_route(scenario, r)?;
     }
-    let mut rng = Rng(opts.seed ^ 0x5EED_0F_DA7A);
+    let mut rng = Rng(opts.seed ^ 0x005E_ED0F_DA7A);
     // Which routes misbehave: a seeded shuffle, then the first `share × n`.
     let mut order: Vec<usize> = (0..routes.len()).collect();
     for i in (1..order.len()).rev() {
@@ -271,7 +271,8 @@ fn check_route(s: &Scenario, r: &Route) -> Result<(), SimError> {
     };
     s.vehicle(&r.vehicle)
         .ok_or_else(|| unknown("vehicle", &r.vehicle.0))?;
-    s.depot(&r.depot).ok_or_else(|| unknown("depot", &r.depot.0))?;
+    s.depot(&r.depot)
+        .ok_or_else(|| unknown("depot", &r.depot.0))?;
     for t in &r.trips {
         s.facility(&t.unload.facility)
             .ok_or_else(|| unknown("facility", &t.unload.facility.0))?;
@@ -506,7 +507,9 @@ fn lift_weights(expected: i64, bins: usize, rng: &mut Rng) -> Vec<i64> {
     if bins == 0 {
         return Vec::new();
     }
-    let total = ((expected as f64) * (1.0 + 0.04 * rng.sym())).round().max(1.0) as i64;
+    let total = ((expected as f64) * (1.0 + 0.04 * rng.sym()))
+        .round()
+        .max(1.0) as i64;
     let mut w: Vec<i64> = (0..bins)
         .map(|_| ((total as f64 / bins as f64) * (1.0 + 0.1 * rng.sym())).round() as i64)
         .collect();
@@ -680,8 +683,16 @@ fn drive(
         let at = facility.location;
         term.push(arr, at, EventKind::GpsFix);
         let span = dep - arr;
-        term.push(arr + 0.3 * span, at, EventKind::BodySensor { tipping: true });
-        term.push(arr + 0.6 * span, at, EventKind::BodySensor { tipping: false });
+        term.push(
+            arr + 0.3 * span,
+            at,
+            EventKind::BodySensor { tipping: true },
+        );
+        term.push(
+            arr + 0.6 * span,
+            at,
+            EventKind::BodySensor { tipping: false },
+        );
         term.push(
             arr + 0.7 * span,
             at,
@@ -803,7 +814,10 @@ mod tests {
     #[test]
     fn clean_day_raises_no_incident() {
         let (s, p) = day();
-        assert!(p.routes.iter().any(|r| !r.trips.is_empty()), "the plan routes nothing");
+        assert!(
+            p.routes.iter().any(|r| !r.trips.is_empty()),
+            "the plan routes nothing"
+        );
         let d = simulate_day(s, p, &opts(1, 0.0)).unwrap();
         assert_eq!(d.injections().count(), 0);
         assert!(d.event_count() > 100, "{} events", d.event_count());
@@ -858,7 +872,12 @@ mod tests {
         let a = simulate_day(s, p, &opts(9, 0.5)).unwrap();
         let b = simulate_day(s, p, &opts(9, 0.5)).unwrap();
         assert_eq!(a.expected(), b.expected());
-        let ev = |d: &SimDay| d.terminals.iter().flat_map(|t| t.events.clone()).collect::<Vec<_>>();
+        let ev = |d: &SimDay| {
+            d.terminals
+                .iter()
+                .flat_map(|t| t.events.clone())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(ev(&a), ev(&b));
         let c = simulate_day(s, p, &opts(10, 0.5)).unwrap();
         assert_ne!(ev(&a), ev(&c), "the seed changes the lift weights");
@@ -872,7 +891,10 @@ mod tests {
                 let w = lift_weights(exp, bins, &mut rng);
                 assert_eq!(w.len(), bins);
                 let sum: i64 = w.iter().sum();
-                assert!((sum - exp).abs() <= exp / 20 + bins as i64, "{exp} {bins} {w:?}");
+                assert!(
+                    (sum - exp).abs() <= exp / 20 + bins as i64,
+                    "{exp} {bins} {w:?}"
+                );
             }
         }
         assert!(lift_weights(10, 0, &mut rng).is_empty());
