@@ -480,10 +480,12 @@ async fn run_async(args: DemoArgs) -> anyhow::Result<ExitCode> {
 ///
 /// The depot geofence is the yard gate (40 m), not the default 150 m: synthesised
 /// collection points can sit on the street just outside a depot, and a loaded truck
-/// serving them has not "returned to the depot".
+/// serving them has not "returned to the depot". Likewise a stop at another stream's
+/// point means standing at its bins (15 m), not serving a neighbouring point 25 m away.
 fn demo_thresholds() -> sortfleet_rules::Thresholds {
     sortfleet_rules::Thresholds {
         depot_radius_m: 40.0,
+        stop_radius_m: 15.0,
         ..Default::default()
     }
 }
