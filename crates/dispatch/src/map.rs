@@ -312,7 +312,10 @@ mod tests {
         let data = MapData::build("t", &scenario, None, &[inc], std::iter::empty());
         let html = data.to_html();
         assert!(html.contains("MIXED_TRIP"));
-        assert_eq!(html.matches("</script>").count(), TEMPLATE.matches("</script>").count());
+        assert_eq!(
+            html.matches("</script>").count(),
+            TEMPLATE.matches("</script>").count()
+        );
         assert_eq!(data.facilities.len(), scenario.facilities.len());
     }
 }
