@@ -13,6 +13,7 @@ use tracing_subscriber::EnvFilter;
 mod cmd_bench_roads;
 mod cmd_bench_vrp;
 mod cmd_ledger;
+mod cmd_plan;
 mod cmd_roads;
 mod cmd_serve;
 mod cmd_validate;
@@ -39,6 +40,8 @@ enum Command {
     /// Benchmarks: solver on public instances, road network speed.
     #[command(subcommand)]
     Bench(BenchCmd),
+    /// Plan a service day: scenario + road graph -> a checked plan per stream.
+    Plan(cmd_plan::PlanArgs),
     /// The tamper-evident ledger: verify a database, make a signing key.
     #[command(subcommand)]
     Ledger(cmd_ledger::LedgerCmd),
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         Command::Bench(BenchCmd::Suite(args)) => cmd_bench_vrp::run_suite(&args),
         Command::Bench(BenchCmd::Roads(args)) => cmd_bench_roads::run(args),
         Command::Ledger(cmd) => cmd_ledger::run(cmd),
+        Command::Plan(args) => cmd_plan::run(args),
         Command::Serve(args) => cmd_serve::run(args),
         Command::Demo(args) => demo::run(args),
     };
