@@ -16,7 +16,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use sortfleet_dispatch::app::{App, AppConfig, MasterBatch, PlanOutput, PlanProgress, PlanRequest, PlanSource};
+use sortfleet_dispatch::app::{
+    App, AppConfig, MasterBatch, PlanOutput, PlanProgress, PlanRequest, PlanSource,
+};
 use sortfleet_model::event::{EventKind, TruckEvent};
 use sortfleet_model::*;
 use sortfleet_proto::v1;
@@ -33,9 +35,11 @@ use tonic::{Request, Status};
 const VEHICLES: usize = 2000;
 
 fn source() -> Arc<dyn PlanSource> {
-    Arc::new(|_: &PlanRequest, _: &(dyn Fn(PlanProgress) + Sync)| -> Result<PlanOutput, String> {
-        Err("no planner in the bench".into())
-    })
+    Arc::new(
+        |_: &PlanRequest, _: &(dyn Fn(PlanProgress) + Sync)| -> Result<PlanOutput, String> {
+            Err("no planner in the bench".into())
+        },
+    )
 }
 
 fn vid(i: usize) -> String {
@@ -119,8 +123,11 @@ impl Interceptor for Token {
 type Term = TerminalServiceClient<InterceptedService<Channel, Token>>;
 
 fn term(ch: &Channel, v: &str) -> Term {
-    TerminalServiceClient::with_interceptor(ch.clone(), Token(format!("Bearer tok-{v}").parse().unwrap()))
-        .max_decoding_message_size(64 << 20)
+    TerminalServiceClient::with_interceptor(
+        ch.clone(),
+        Token(format!("Bearer tok-{v}").parse().unwrap()),
+    )
+    .max_decoding_message_size(64 << 20)
 }
 
 const T0: i64 = 1_764_489_600_000; // 2025-11-30T08:00Z
@@ -167,7 +174,11 @@ async fn throughput(channels: &[Channel], terminals: usize, total: usize, run: u
                 })
                 .collect();
             let n = batches.len();
-            let mut acks = c.report_events(futures::stream::iter(batches)).await.unwrap().into_inner();
+            let mut acks = c
+                .report_events(futures::stream::iter(batches))
+                .await
+                .unwrap()
+                .into_inner();
             let mut last = 0;
             for _ in 0..n {
                 last = acks.next().await.unwrap().unwrap().acked_device_seq;
@@ -196,10 +207,17 @@ async fn main() {
             role: Role::Terminal { vehicle_id: vid(i) },
         })
         .collect();
-    let routes = sortfleet_server::routes(app.clone(), Auth::new(&tokens)).await.unwrap();
+    let routes = sortfleet_server::routes(app.clone(), Auth::new(&tokens))
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(sortfleet_server::serve_with(routes, listener, None, std::future::pending()));
+    tokio::spawn(sortfleet_server::serve_with(
+        routes,
+        listener,
+        None,
+        std::future::pending(),
+    ));
     let mut channels = Vec::new();
     for _ in 0..32 {
         channels.push(
@@ -210,7 +228,10 @@ async fn main() {
                 .unwrap(),
         );
     }
-    let total: usize = std::env::var("SERVE_BENCH_EVENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(200_000);
+    let total: usize = std::env::var("SERVE_BENCH_EVENTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200_000);
 
     println!("durable ingest over gRPC (fsync per group commit), {total} events per run:");
     for (run, terminals) in [1usize, 100, 1000].into_iter().enumerate() {
@@ -228,7 +249,8 @@ async fn main() {
         .await
         .unwrap()
         .into_inner();
-    let sent: Arc<std::sync::Mutex<std::collections::HashMap<String, Instant>>> = Default::default();
+    let sent: Arc<std::sync::Mutex<std::collections::HashMap<String, Instant>>> =
+        Default::default();
     let seconds = 6u64;
     let rate = 1000u64;
     let (tx, rx) = tokio::sync::mpsc::channel::<v1::EventBatch>(64);
@@ -248,7 +270,7 @@ async fn main() {
             for _ in 0..per_tick {
                 seq += 1;
                 let mut e = gps(&v2, seq, 99);
-                if seq % 20 == 0 {
+                if seq.is_multiple_of(20) {
                     e.kind = Some(v1::truck_event::Kind::BinScan(v1::BinScan {
                         bin_id: String::new(),
                         stream: v1::Stream::Kitchen as i32,
@@ -256,8 +278,14 @@ async fn main() {
                         lift_weight_kg: Some(30),
                         tag_valid: false,
                     }));
-                    e.position = Some(v1::LatLon { lat: 30.005, lon: 120.0 });
-                    sent2.lock().unwrap().insert(e.client_event_id.clone(), Instant::now());
+                    e.position = Some(v1::LatLon {
+                        lat: 30.005,
+                        lon: 120.0,
+                    });
+                    sent2
+                        .lock()
+                        .unwrap()
+                        .insert(e.client_event_id.clone(), Instant::now());
                 }
                 events.push(e);
             }

@@ -90,7 +90,12 @@ fn start(dir: &Path) -> Srv {
         .unwrap();
     if !line.starts_with("listening on ") {
         let mut err = String::new();
-        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
         panic!("server did not start: {line:?}\n{err}");
     }
     let addr = line["listening on ".len()..]
@@ -269,7 +274,9 @@ async fn setup_published(srv: &Srv) -> (DispatchServiceClient<Ch>, String) {
     d.upsert_master_data(master()).await.unwrap();
     let id = plan(&mut d, 1).await;
     let out = d
-        .publish_plan(v1::PublishPlanRequest { plan_id: id.clone() })
+        .publish_plan(v1::PublishPlanRequest {
+            plan_id: id.clone(),
+        })
         .await
         .unwrap()
         .into_inner();
@@ -309,7 +316,10 @@ fn batch(events: Vec<v1::TruckEvent>) -> v1::EventBatch {
 }
 
 /// Sends batches on one ReportEvents call and returns the acks.
-async fn report(t: &mut TerminalServiceClient<Ch>, batches: Vec<v1::EventBatch>) -> Result<Vec<v1::Ack>, Status> {
+async fn report(
+    t: &mut TerminalServiceClient<Ch>,
+    batches: Vec<v1::EventBatch>,
+) -> Result<Vec<v1::Ack>, Status> {
     let n = batches.len();
     let mut acks = t
         .report_events(futures::stream::iter(batches))
@@ -358,7 +368,9 @@ async fn published_plan_reaches_terminal_and_resume_gets_exactly_the_missed() {
         .unwrap()
         .into_inner();
     let first = plan(&mut d, 1).await;
-    d.publish_plan(v1::PublishPlanRequest { plan_id: first }).await.unwrap();
+    d.publish_plan(v1::PublishPlanRequest { plan_id: first })
+        .await
+        .unwrap();
     let m = loop {
         let m = next_msg(&mut live).await;
         if is_heartbeat(&m).is_none() {
@@ -372,13 +384,21 @@ async fn published_plan_reaches_terminal_and_resume_gets_exactly_the_missed() {
     let route = rv.route.unwrap();
     assert_eq!(route.vehicle_id, "T1");
     assert!(!route.trips.is_empty());
-    assert!(route.trips.iter().flat_map(|t| &t.stops).all(|s| s.location.is_some()));
+    assert!(
+        route
+            .trips
+            .iter()
+            .flat_map(|t| &t.stops)
+            .all(|s| s.location.is_some())
+    );
     drop(live);
 
     // Two more publications while the terminal is away.
     for seed in [2, 3] {
         let id = plan(&mut d, seed).await;
-        d.publish_plan(v1::PublishPlanRequest { plan_id: id }).await.unwrap();
+        d.publish_plan(v1::PublishPlanRequest { plan_id: id })
+            .await
+            .unwrap();
     }
     for after in [0u64, 1, 2, 3] {
         let mut s = t1
@@ -430,7 +450,13 @@ fn violating_day() -> Vec<v1::TruckEvent> {
                 lift_kg: Some(Kilograms(40)),
             },
         ),
-        ev("v5", 5, at(9, 0), pos(12.0, 12.0), EventKind::BodySensor { tipping: true }),
+        ev(
+            "v5",
+            5,
+            at(9, 0),
+            pos(12.0, 12.0),
+            EventKind::BodySensor { tipping: true },
+        ),
         ev(
             "v6",
             6,
@@ -479,7 +505,9 @@ async fn each_violation_reaches_terminal_and_regulator() {
     let mut second = b.to_vec();
     second.reverse();
     second.push(a[1].clone());
-    let acks = report(&mut t1, vec![batch(second), batch(a.to_vec())]).await.unwrap();
+    let acks = report(&mut t1, vec![batch(second), batch(a.to_vec())])
+        .await
+        .unwrap();
     assert_eq!(acks.last().unwrap().acked_device_seq, 7);
     assert_eq!(acks.iter().map(|a| a.duplicates).sum::<u32>(), 1);
 
@@ -507,7 +535,11 @@ async fn each_violation_reaches_terminal_and_regulator() {
     let n = stored.len();
     let mut from_reg = Vec::new();
     while from_reg.len() < n {
-        let m = tokio::time::timeout(GUARD, reg.next()).await.unwrap().unwrap().unwrap();
+        let m = tokio::time::timeout(GUARD, reg.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
         if let Some(v1::incident_stream_message::Body::Incident(i)) = m.body {
             from_reg.push(i.id);
         }
@@ -534,19 +566,33 @@ async fn each_violation_reaches_terminal_and_regulator() {
         .unwrap()
         .into_inner();
     assert!(!got.evidence_events.is_empty());
-    let v = sup.verify_ledger(v1::VerifyLedgerRequest {}).await.unwrap().into_inner();
+    let v = sup
+        .verify_ledger(v1::VerifyLedgerRequest {})
+        .await
+        .unwrap()
+        .into_inner();
     assert!(v.ok, "{v:?}");
 }
 
 fn gps(i: u64) -> v1::TruckEvent {
-    ev(&format!("g{i}"), i, at(8, 0) + i as i64, pos(3.0, 3.0), EventKind::GpsFix)
+    ev(
+        &format!("g{i}"),
+        i,
+        at(8, 0) + i as i64,
+        pos(3.0, 3.0),
+        EventKind::GpsFix,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_intake_loses_no_acknowledged_event() {
     let dir = workdir();
     let mut srv = start(dir.path());
-    dispatch(&srv, Some("disp")).await.upsert_master_data(master()).await.unwrap();
+    dispatch(&srv, Some("disp"))
+        .await
+        .upsert_master_data(master())
+        .await
+        .unwrap();
     let mut t1 = terminal(&srv, Some("t1")).await;
     let (tx, rx) = tokio::sync::mpsc::channel::<v1::EventBatch>(4);
     let mut acks = t1
@@ -586,16 +632,25 @@ async fn sigkill_during_intake_loses_no_acknowledged_event() {
     let mut t1 = terminal(&srv, Some("t1")).await;
     // Re-sending every acknowledged event finds each one stored already.
     let events: Vec<_> = (1..=acked).map(gps).collect();
-    let ack = report(&mut t1, vec![batch(events)]).await.unwrap().remove(0);
+    let ack = report(&mut t1, vec![batch(events)])
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(ack.duplicates as u64, acked, "{ack:?}");
     assert_eq!(ack.accepted, 0);
     let mut sup = supervision(&srv, Some("reg")).await;
-    let v = sup.verify_ledger(v1::VerifyLedgerRequest {}).await.unwrap().into_inner();
+    let v = sup
+        .verify_ledger(v1::VerifyLedgerRequest {})
+        .await
+        .unwrap()
+        .into_inner();
     assert!(v.ok, "{v:?}");
     assert!(v.record_count >= acked);
 }
 
-fn tokio_stream_from(mut rx: tokio::sync::mpsc::Receiver<v1::EventBatch>) -> impl futures::Stream<Item = v1::EventBatch> {
+fn tokio_stream_from(
+    mut rx: tokio::sync::mpsc::Receiver<v1::EventBatch>,
+) -> impl futures::Stream<Item = v1::EventBatch> {
     futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
@@ -603,23 +658,33 @@ fn tokio_stream_from(mut rx: tokio::sync::mpsc::Receiver<v1::EventBatch>) -> imp
 async fn tampered_row_is_named_by_verify_ledger() {
     let dir = workdir();
     let srv = start(dir.path());
-    dispatch(&srv, Some("disp")).await.upsert_master_data(master()).await.unwrap();
+    dispatch(&srv, Some("disp"))
+        .await
+        .upsert_master_data(master())
+        .await
+        .unwrap();
     let mut t1 = terminal(&srv, Some("t1")).await;
-    report(&mut t1, vec![batch((1..=20).map(gps).collect())]).await.unwrap();
+    report(&mut t1, vec![batch((1..=20).map(gps).collect())])
+        .await
+        .unwrap();
     drop(t1);
     drop(srv);
 
     let db: PathBuf = dir.path().join("sortfleet.db");
     let want = {
         let c = rusqlite::Connection::open(&db).unwrap();
-        c.execute_batch("DROP TRIGGER events_append_only_u").unwrap();
+        c.execute_batch("DROP TRIGGER events_append_only_u")
+            .unwrap();
         c.execute(
             "UPDATE events SET body = replace(body, 'GPS', 'GPZ') WHERE client_event_id = 'g7'",
             [],
         )
         .unwrap();
-        c.execute("UPDATE events SET occurred_at = occurred_at + 1 WHERE client_event_id = 'g7'", [])
-            .unwrap();
+        c.execute(
+            "UPDATE events SET occurred_at = occurred_at + 1 WHERE client_event_id = 'g7'",
+            [],
+        )
+        .unwrap();
         c.query_row(
             "SELECT l.seq FROM ledger l JOIN events e ON l.kind = 'event' AND l.record_ref = e.seq WHERE e.client_event_id = 'g7'",
             [],
@@ -629,7 +694,11 @@ async fn tampered_row_is_named_by_verify_ledger() {
     };
     let srv = start(dir.path());
     let mut sup = supervision(&srv, Some("reg")).await;
-    let v = sup.verify_ledger(v1::VerifyLedgerRequest {}).await.unwrap().into_inner();
+    let v = sup
+        .verify_ledger(v1::VerifyLedgerRequest {})
+        .await
+        .unwrap()
+        .into_inner();
     assert!(!v.ok);
     let bad = v.first_bad.unwrap();
     assert_eq!(bad.ledger_seq, want, "{bad:?}");
@@ -640,10 +709,18 @@ async fn tampered_row_is_named_by_verify_ledger() {
 async fn roles_are_enforced() {
     let dir = workdir();
     let srv = start(dir.path());
-    dispatch(&srv, Some("disp")).await.upsert_master_data(master()).await.unwrap();
+    dispatch(&srv, Some("disp"))
+        .await
+        .upsert_master_data(master())
+        .await
+        .unwrap();
     // No token, unknown token.
     for tok in [None, Some("nope")] {
-        let e = dispatch(&srv, tok).await.upsert_master_data(master()).await.unwrap_err();
+        let e = dispatch(&srv, tok)
+            .await
+            .upsert_master_data(master())
+            .await
+            .unwrap_err();
         assert_eq!(e.code(), Code::Unauthenticated, "{tok:?}");
     }
     // A terminal cannot read another vehicle.
@@ -663,17 +740,31 @@ async fn roles_are_enforced() {
     let e = report(&mut t1, vec![b]).await.unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied);
     // ...nor supervise or dispatch.
-    let e = supervision(&srv, Some("t1")).await.verify_ledger(v1::VerifyLedgerRequest {}).await.unwrap_err();
+    let e = supervision(&srv, Some("t1"))
+        .await
+        .verify_ledger(v1::VerifyLedgerRequest {})
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied);
     // A regulator cannot write.
-    let e = dispatch(&srv, Some("reg")).await.upsert_master_data(master()).await.unwrap_err();
+    let e = dispatch(&srv, Some("reg"))
+        .await
+        .upsert_master_data(master())
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied);
     let mut treg = terminal(&srv, Some("reg")).await;
-    let e = report(&mut treg, vec![batch(vec![gps(1)])]).await.unwrap_err();
+    let e = report(&mut treg, vec![batch(vec![gps(1)])])
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied);
     // Nothing was stored by the refused calls.
     let mut sup = supervision(&srv, Some("reg")).await;
-    let v = sup.verify_ledger(v1::VerifyLedgerRequest {}).await.unwrap().into_inner();
+    let v = sup
+        .verify_ledger(v1::VerifyLedgerRequest {})
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(v.record_count, 0);
 }
 
@@ -684,7 +775,9 @@ async fn bad_input_is_invalid_argument_naming_the_field_and_changes_nothing() {
     let mut d = dispatch(&srv, Some("disp")).await;
     d.upsert_master_data(master()).await.unwrap();
     let before = d
-        .get_scenario(v1::GetScenarioRequest { service_date: DATE.into() })
+        .get_scenario(v1::GetScenarioRequest {
+            service_date: DATE.into(),
+        })
         .await
         .unwrap()
         .into_inner();
@@ -700,7 +793,11 @@ async fn bad_input_is_invalid_argument_naming_the_field_and_changes_nothing() {
     m.vehicles[0].capacity_kg = -5;
     let e = d.upsert_master_data(m).await.unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument);
-    assert!(e.message().contains("vehicles[0].capacity_kg"), "{}", e.message());
+    assert!(
+        e.message().contains("vehicles[0].capacity_kg"),
+        "{}",
+        e.message()
+    );
 
     let e = d
         .plan_day(v1::PlanDayRequest {
@@ -724,13 +821,22 @@ async fn bad_input_is_invalid_argument_naming_the_field_and_changes_nothing() {
     let mut t1 = terminal(&srv, Some("t1")).await;
     let mut bad = gps(1);
     bad.occurred_at = None;
-    let ack = report(&mut t1, vec![batch(vec![bad, gps(2)])]).await.unwrap().remove(0);
+    let ack = report(&mut t1, vec![batch(vec![bad, gps(2)])])
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(ack.accepted, 1);
     assert_eq!(ack.rejected.len(), 1);
-    assert!(ack.rejected[0].reason.contains("events[0].occurred_at"), "{:?}", ack.rejected);
+    assert!(
+        ack.rejected[0].reason.contains("events[0].occurred_at"),
+        "{:?}",
+        ack.rejected
+    );
 
     let after = d
-        .get_scenario(v1::GetScenarioRequest { service_date: DATE.into() })
+        .get_scenario(v1::GetScenarioRequest {
+            service_date: DATE.into(),
+        })
         .await
         .unwrap()
         .into_inner();

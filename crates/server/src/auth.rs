@@ -185,9 +185,16 @@ mod tests {
     fn missing_or_unknown_tokens_are_unauthenticated() {
         let a = auth();
         for h in [None, Some("Bearer nope"), Some("Basic d"), Some("d")] {
-            assert_eq!(a.authenticate(&md(h)).unwrap_err().code(), Code::Unauthenticated, "{h:?}");
+            assert_eq!(
+                a.authenticate(&md(h)).unwrap_err().code(),
+                Code::Unauthenticated,
+                "{h:?}"
+            );
         }
-        assert_eq!(a.authenticate(&md(Some("Bearer d"))).unwrap().role, Role::Dispatcher);
+        assert_eq!(
+            a.authenticate(&md(Some("Bearer d"))).unwrap().role,
+            Role::Dispatcher
+        );
     }
 
     #[test]
@@ -198,14 +205,35 @@ mod tests {
         let d = a.authenticate(&md(Some("Bearer d"))).unwrap();
         assert!(t1.require_vehicle_read("T1").is_ok());
         assert!(t1.require_vehicle_write("T1").is_ok());
-        assert_eq!(t1.require_vehicle_read("T2").unwrap_err().code(), Code::PermissionDenied);
-        assert_eq!(t1.require_vehicle_write("T2").unwrap_err().code(), Code::PermissionDenied);
-        assert_eq!(t1.require_dispatcher().unwrap_err().code(), Code::PermissionDenied);
-        assert_eq!(t1.require_supervisor().unwrap_err().code(), Code::PermissionDenied);
-        assert_eq!(r.require_vehicle_write("T1").unwrap_err().code(), Code::PermissionDenied);
-        assert_eq!(r.require_dispatcher().unwrap_err().code(), Code::PermissionDenied);
+        assert_eq!(
+            t1.require_vehicle_read("T2").unwrap_err().code(),
+            Code::PermissionDenied
+        );
+        assert_eq!(
+            t1.require_vehicle_write("T2").unwrap_err().code(),
+            Code::PermissionDenied
+        );
+        assert_eq!(
+            t1.require_dispatcher().unwrap_err().code(),
+            Code::PermissionDenied
+        );
+        assert_eq!(
+            t1.require_supervisor().unwrap_err().code(),
+            Code::PermissionDenied
+        );
+        assert_eq!(
+            r.require_vehicle_write("T1").unwrap_err().code(),
+            Code::PermissionDenied
+        );
+        assert_eq!(
+            r.require_dispatcher().unwrap_err().code(),
+            Code::PermissionDenied
+        );
         assert!(r.require_supervisor().is_ok());
         assert!(d.require_dispatcher().is_ok() && d.require_vehicle_read("T2").is_ok());
-        assert_eq!(d.require_vehicle_write("T1").unwrap_err().code(), Code::PermissionDenied);
+        assert_eq!(
+            d.require_vehicle_write("T1").unwrap_err().code(),
+            Code::PermissionDenied
+        );
     }
 }

@@ -150,7 +150,9 @@ impl ServerConfig {
             path: path.to_owned(),
             source,
         })?;
-        let json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let json = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
         let mut cfg = Self::parse(&text, json).map_err(|msg| ConfigError::Parse {
             path: path.to_owned(),
             msg,
@@ -264,7 +266,11 @@ key = "k.pem"
     #[test]
     fn bad_configs_name_the_field() {
         let dup = "[[tokens]]\ntoken=\"x\"\nrole=\"dispatcher\"\n[[tokens]]\ntoken=\"x\"\nrole=\"regulator\"\n";
-        assert!(ServerConfig::parse(dup, false).unwrap_err().contains("tokens[1].token"));
+        assert!(
+            ServerConfig::parse(dup, false)
+                .unwrap_err()
+                .contains("tokens[1].token")
+        );
         let no_vehicle = "[[tokens]]\ntoken=\"x\"\nrole=\"terminal\"\n";
         assert!(ServerConfig::parse(no_vehicle, false).is_err());
         let empty_vehicle = "[[tokens]]\ntoken=\"x\"\nrole=\"terminal\"\nvehicle_id=\" \"\n";

@@ -55,7 +55,11 @@ impl Service {
     /// rejected one by one, naming the field), storage, rules; the ack comes after the
     /// commit. Public so that tests and fuzzers can drive the intake path without a
     /// socket.
-    pub async fn report_batch(&self, who: &Principal, b: v1::EventBatch) -> Result<v1::Ack, Status> {
+    pub async fn report_batch(
+        &self,
+        who: &Principal,
+        b: v1::EventBatch,
+    ) -> Result<v1::Ack, Status> {
         handle_batch(&self.app, who, b).await
     }
 }
@@ -64,7 +68,10 @@ fn time_limit(s: i64, field: &str) -> Result<Option<Duration>, Status> {
     match s {
         0 => Ok(None),
         1..=MAX_TIME_LIMIT_S => Ok(Some(Duration::from_secs(s as u64))),
-        _ => Err(invalid(field, format!("must be 0 (default) or 1..={MAX_TIME_LIMIT_S} seconds"))),
+        _ => Err(invalid(
+            field,
+            format!("must be 0 (default) or 1..={MAX_TIME_LIMIT_S} seconds"),
+        )),
     }
 }
 
@@ -125,7 +132,9 @@ impl DispatchService for Service {
             })
             .await
             .status()?;
-        Ok(Response::new(v1::DeleteMasterDataResponse { deleted_count: n }))
+        Ok(Response::new(v1::DeleteMasterDataResponse {
+            deleted_count: n,
+        }))
     }
 
     async fn load_road_network(
@@ -167,7 +176,9 @@ impl DispatchService for Service {
                 .vehicle_ids
                 .into_iter()
                 .enumerate()
-                .map(|(i, v)| required_id(&v, &format!("vehicle_ids[{i}]")).map(|()| VehicleId::new(v)))
+                .map(|(i, v)| {
+                    required_id(&v, &format!("vehicle_ids[{i}]")).map(|()| VehicleId::new(v))
+                })
                 .collect::<Result<_, _>>()?,
         };
         let job_id = self.app.plan_day(date, params).status()?;
@@ -184,7 +195,9 @@ impl DispatchService for Service {
         let id = req.into_inner().job_id;
         required_id(&id, "job_id")?;
         let s = self.app.watch_plan_job(&id).status()?;
-        Ok(Response::new(Box::pin(s.map(|j| Ok(wire::job_to_proto(&j))))))
+        Ok(Response::new(Box::pin(
+            s.map(|j| Ok(wire::job_to_proto(&j))),
+        )))
     }
 
     async fn get_scenario(
@@ -197,13 +210,23 @@ impl DispatchService for Service {
         Ok(Response::new(sc.to_proto()))
     }
 
-    async fn get_plan(&self, req: Request<v1::GetPlanRequest>) -> Result<Response<v1::Plan>, Status> {
+    async fn get_plan(
+        &self,
+        req: Request<v1::GetPlanRequest>,
+    ) -> Result<Response<v1::Plan>, Status> {
         self.who(&req)?.require_dispatcher()?;
         let r = req.into_inner();
         required_id(&r.plan_id, "plan_id")?;
         let rec = self.app.get_plan(&r.plan_id).await.status()?;
-        let sc = self.app.master().scenario(&rec.plan.scenario_name, rec.plan.date);
-        Ok(Response::new(wire::plan_record_to_proto(&rec, Some(&sc), r.include_geometry)))
+        let sc = self
+            .app
+            .master()
+            .scenario(&rec.plan.scenario_name, rec.plan.date);
+        Ok(Response::new(wire::plan_record_to_proto(
+            &rec,
+            Some(&sc),
+            r.include_geometry,
+        )))
     }
 
     async fn publish_plan(
@@ -238,7 +261,11 @@ impl DispatchService for Service {
         let point = CollectionPoint::from_proto(p, "point").status()?;
         let limit = time_limit(r.time_limit_s, "time_limit_s")?;
         let now = time_of_day(r.now_s, "now_s")?;
-        let job_id = self.app.add_urgent_pickup(date, point, limit, now).await.status()?;
+        let job_id = self
+            .app
+            .add_urgent_pickup(date, point, limit, now)
+            .await
+            .status()?;
         Ok(Response::new(v1::PlanDayResponse { job_id }))
     }
 
@@ -319,7 +346,10 @@ impl TerminalService for Service {
         required_id(&r.vehicle_id, "vehicle_id")?;
         who.require_vehicle_read(&r.vehicle_id)?;
         let vehicle = VehicleId::new(r.vehicle_id);
-        let s = self.app.subscribe_assignments(&vehicle, r.after_seq).status()?;
+        let s = self
+            .app
+            .subscribe_assignments(&vehicle, r.after_seq)
+            .status()?;
         let out = s.map(move |m| {
             m.map(|m| wire::terminal_message_to_proto(&m, &vehicle))
                 .status()
@@ -369,9 +399,9 @@ impl SupervisionService for Service {
         let r = req.into_inner();
         let filter = wire::incident_filter_from_proto(r.filter, "filter").status()?;
         let s = self.app.subscribe_incidents(filter, r.after_seq);
-        Ok(Response::new(Box::pin(
-            s.map(|i| i.map(|i| wire::incident_item_to_proto(&i)).status()),
-        )))
+        Ok(Response::new(Box::pin(s.map(|i| {
+            i.map(|i| wire::incident_item_to_proto(&i)).status()
+        }))))
     }
 
     async fn list_incidents(
@@ -394,8 +424,15 @@ impl SupervisionService for Service {
             .await
             .status()?;
         Ok(Response::new(v1::ListIncidentsResponse {
-            incidents: page.incidents.iter().map(wire::incident_record_to_proto).collect(),
-            next_page_token: page.next_after_seq.map(|s| s.to_string()).unwrap_or_default(),
+            incidents: page
+                .incidents
+                .iter()
+                .map(wire::incident_record_to_proto)
+                .collect(),
+            next_page_token: page
+                .next_after_seq
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
         }))
     }
 
@@ -437,7 +474,9 @@ impl SupervisionService for Service {
                 .district_ids
                 .into_iter()
                 .enumerate()
-                .map(|(i, d)| required_id(&d, &format!("district_ids[{i}]")).map(|()| DistrictId::new(d)))
+                .map(|(i, d)| {
+                    required_id(&d, &format!("district_ids[{i}]")).map(|()| DistrictId::new(d))
+                })
                 .collect::<Result<_, _>>()?,
             streams: r
                 .streams

@@ -64,10 +64,19 @@ mod tests {
     #[test]
     fn every_app_error_has_its_code() {
         let cases = [
-            (AppError::invalid("vehicles[2].capacity_kg", "must be positive"), Code::InvalidArgument),
+            (
+                AppError::invalid("vehicles[2].capacity_kg", "must be positive"),
+                Code::InvalidArgument,
+            ),
             (AppError::not_found("vehicle", "T9"), Code::NotFound),
-            (AppError::FailedPrecondition("no plan".into()), Code::FailedPrecondition),
-            (AppError::PermissionDenied("no".into()), Code::PermissionDenied),
+            (
+                AppError::FailedPrecondition("no plan".into()),
+                Code::FailedPrecondition,
+            ),
+            (
+                AppError::PermissionDenied("no".into()),
+                Code::PermissionDenied,
+            ),
             (AppError::Lagged { last_seq: 4 }, Code::Aborted),
             (AppError::Unavailable("stopping".into()), Code::Unavailable),
             (AppError::Internal("disk on fire".into()), Code::Internal),
@@ -79,8 +88,15 @@ mod tests {
 
     #[test]
     fn invalid_argument_names_the_field_and_internal_hides_details() {
-        let s = app_status(AppError::invalid("vehicles[2].capacity_kg", "must be positive"));
-        assert!(s.message().starts_with("vehicles[2].capacity_kg: "), "{}", s.message());
+        let s = app_status(AppError::invalid(
+            "vehicles[2].capacity_kg",
+            "must be positive",
+        ));
+        assert!(
+            s.message().starts_with("vehicles[2].capacity_kg: "),
+            "{}",
+            s.message()
+        );
         let s = app_status(AppError::Internal("secret path /var/x".into()));
         assert!(!s.message().contains("/var/x"));
         let s = app_status(AppError::not_found("plan", "p-1"));

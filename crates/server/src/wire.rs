@@ -58,7 +58,13 @@ pub fn route_view_to_proto(r: &RouteView) -> v1::Route {
                     arrival_s: t.unload.unload.arrival_s.0,
                     departure_s: t.unload.unload.departure_s.0,
                     load_kg: t.unload.unload.load_kg.0,
-                    leg_geometry: t.unload.unload.geometry.iter().map(ToProto::to_proto).collect(),
+                    leg_geometry: t
+                        .unload
+                        .unload
+                        .geometry
+                        .iter()
+                        .map(ToProto::to_proto)
+                        .collect(),
                     location: Some(t.unload.position.to_proto()),
                 }),
             })
@@ -120,7 +126,10 @@ pub fn warning_to_proto(w: &ViolationWarning, vehicle: &VehicleId) -> v1::Violat
 }
 
 /// One message of a vehicle's assignment stream.
-pub fn terminal_message_to_proto(m: &TerminalMessage, vehicle: &VehicleId) -> v1::AssignmentMessage {
+pub fn terminal_message_to_proto(
+    m: &TerminalMessage,
+    vehicle: &VehicleId,
+) -> v1::AssignmentMessage {
     use v1::assignment_message::Body;
     let body = match &m.body {
         TerminalBody::RouteVersion(v) => Body::RouteVersion(route_version_to_proto(v)),
@@ -139,12 +148,18 @@ pub fn terminal_message_to_proto(m: &TerminalMessage, vehicle: &VehicleId) -> v1
             reason: c.reason.clone(),
         }),
         TerminalBody::ViolationWarning(w) => Body::ViolationWarning(warning_to_proto(w, vehicle)),
-        TerminalBody::Heartbeat { head_seq } => Body::Heartbeat(v1::Heartbeat { head_seq: *head_seq }),
+        TerminalBody::Heartbeat { head_seq } => Body::Heartbeat(v1::Heartbeat {
+            head_seq: *head_seq,
+        }),
         TerminalBody::Resync(s) => Body::Resync(v1::Resync {
             snapshot: Some(v1::AssignmentSnapshot {
                 head_seq: s.head_seq,
                 current_route: s.current_route.as_ref().map(route_version_to_proto),
-                warnings: s.warnings.iter().map(|w| warning_to_proto(w, vehicle)).collect(),
+                warnings: s
+                    .warnings
+                    .iter()
+                    .map(|w| warning_to_proto(w, vehicle))
+                    .collect(),
             }),
         }),
     };
@@ -173,13 +188,18 @@ pub fn incident_item_to_proto(i: &IncidentStreamItem) -> v1::IncidentStreamMessa
     v1::IncidentStreamMessage {
         body: Some(match i {
             IncidentStreamItem::Incident(r) => Body::Incident(incident_record_to_proto(r)),
-            IncidentStreamItem::Heartbeat { head_seq } => Body::Heartbeat(v1::Heartbeat { head_seq: *head_seq }),
+            IncidentStreamItem::Heartbeat { head_seq } => Body::Heartbeat(v1::Heartbeat {
+                head_seq: *head_seq,
+            }),
         }),
     }
 }
 
 /// A wire incident filter (absent = everything). Paths below `path`.
-pub fn incident_filter_from_proto(f: Option<v1::IncidentFilter>, path: &str) -> Result<IncidentQuery, ConvertError> {
+pub fn incident_filter_from_proto(
+    f: Option<v1::IncidentFilter>,
+    path: &str,
+) -> Result<IncidentQuery, ConvertError> {
     let Some(f) = f else {
         return Ok(IncidentQuery::default());
     };
@@ -203,7 +223,12 @@ pub fn incident_filter_from_proto(f: Option<v1::IncidentFilter>, path: &str) -> 
             t.seconds
                 .checked_mul(1000)
                 .and_then(|ms| ms.checked_add(i64::from(t.nanos / 1_000_000)))
-                .ok_or_else(|| ConvertError::new(format!("{}.seconds", p(name)), ConvertErrorKind::Invalid("out of range".into())))
+                .ok_or_else(|| {
+                    ConvertError::new(
+                        format!("{}.seconds", p(name)),
+                        ConvertErrorKind::Invalid("out of range".into()),
+                    )
+                })
         })
         .transpose()
     };
@@ -212,7 +237,10 @@ pub fn incident_filter_from_proto(f: Option<v1::IncidentFilter>, path: &str) -> 
     if let (Some(a), Some(b)) = (from, to)
         && b < a
     {
-        return Err(ConvertError::new(p("occurred_to"), ConvertErrorKind::Invalid("is before occurred_from".into())));
+        return Err(ConvertError::new(
+            p("occurred_to"),
+            ConvertErrorKind::Invalid("is before occurred_from".into()),
+        ));
     }
     Ok(IncidentQuery {
         districts: f
@@ -282,7 +310,11 @@ pub fn job_to_proto(j: &JobProgress) -> v1::PlanJobUpdate {
 }
 
 /// A stored plan; `scenario` fills positions in; geometry dropped unless asked for.
-pub fn plan_record_to_proto(r: &PlanRecord, scenario: Option<&sortfleet_model::Scenario>, geometry: bool) -> v1::Plan {
+pub fn plan_record_to_proto(
+    r: &PlanRecord,
+    scenario: Option<&sortfleet_model::Scenario>,
+    geometry: bool,
+) -> v1::Plan {
     let mut p = crate::convert::plan_to_proto(&r.plan, scenario);
     p.id = r.id.clone();
     p.status = (match r.status {
@@ -324,9 +356,9 @@ pub fn verify_to_proto(r: &VerifyReport) -> v1::VerifyLedgerResponse {
                 BadReason::Altered => F::HashMismatch,
                 BadReason::Missing => F::MissingRecord,
                 BadReason::Reordered => F::Reordered,
-                BadReason::BadSignature | BadReason::CheckpointMismatch | BadReason::UntrustedKey => {
-                    F::BadSignature
-                }
+                BadReason::BadSignature
+                | BadReason::CheckpointMismatch
+                | BadReason::UntrustedKey => F::BadSignature,
                 BadReason::UnknownAlgorithm | BadReason::Unchained => F::Malformed,
             }) as i32,
             detail: format!("{}: {}", b.reason, b.detail),

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use futures::StreamExt;
 use proptest::prelude::*;
 use prost::Message;
-use sortfleet_dispatch::app::{App, AppConfig, MasterBatch, PlanOutput, PlanProgress, PlanRequest, PlanSource};
+use sortfleet_dispatch::app::{
+    App, AppConfig, MasterBatch, PlanOutput, PlanProgress, PlanRequest, PlanSource,
+};
 use sortfleet_model::*;
 use sortfleet_proto::v1;
 use sortfleet_server::config::Role;
@@ -15,9 +17,11 @@ use sortfleet_server::convert::{FromProto, MasterData, event_batch_from_proto};
 use sortfleet_server::{Auth, Principal, Service, TokenEntry};
 
 fn source() -> Arc<dyn PlanSource> {
-    Arc::new(|_: &PlanRequest, _: &(dyn Fn(PlanProgress) + Sync)| -> Result<PlanOutput, String> {
-        Err("no planner in this test".into())
-    })
+    Arc::new(
+        |_: &PlanRequest, _: &(dyn Fn(PlanProgress) + Sync)| -> Result<PlanOutput, String> {
+            Err("no planner in this test".into())
+        },
+    )
 }
 
 fn vehicle(id: &str) -> Vehicle {
@@ -80,13 +84,20 @@ async fn app(dir: &tempfile::TempDir) -> App {
 async fn health_and_reflection_v1_and_v1alpha() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(&dir).await;
-    let routes = sortfleet_server::routes(app, Auth::default()).await.unwrap();
+    let routes = sortfleet_server::routes(app, Auth::default())
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(sortfleet_server::serve_with(routes, listener, None, async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(sortfleet_server::serve_with(
+        routes,
+        listener,
+        None,
+        async {
+            let _ = stopped.await;
+        },
+    ));
     let ch = tonic::transport::Channel::from_shared(format!("http://{addr}"))
         .unwrap()
         .connect()
@@ -94,48 +105,80 @@ async fn health_and_reflection_v1_and_v1alpha() {
         .unwrap();
 
     let mut health = tonic_health::pb::health_client::HealthClient::new(ch.clone());
-    for svc in ["", "sortfleet.v1.DispatchService", "sortfleet.v1.TerminalService", "sortfleet.v1.SupervisionService"] {
+    for svc in [
+        "",
+        "sortfleet.v1.DispatchService",
+        "sortfleet.v1.TerminalService",
+        "sortfleet.v1.SupervisionService",
+    ] {
         let r = health
-            .check(tonic_health::pb::HealthCheckRequest { service: svc.into() })
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: svc.into(),
+            })
             .await
             .unwrap()
             .into_inner();
-        assert_eq!(r.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32, "{svc}");
+        assert_eq!(
+            r.status,
+            tonic_health::pb::health_check_response::ServingStatus::Serving as i32,
+            "{svc}"
+        );
     }
 
     {
+        use tonic_reflection::pb::v1::ServerReflectionRequest;
         use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
         use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
         use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-        use tonic_reflection::pb::v1::ServerReflectionRequest;
         let mut c = ServerReflectionClient::new(ch.clone());
         let req = ServerReflectionRequest {
             host: String::new(),
             message_request: Some(MessageRequest::ListServices(String::new())),
         };
-        let mut s = c.server_reflection_info(futures::stream::iter([req])).await.unwrap().into_inner();
+        let mut s = c
+            .server_reflection_info(futures::stream::iter([req]))
+            .await
+            .unwrap()
+            .into_inner();
         let resp = s.next().await.unwrap().unwrap();
         let Some(MessageResponse::ListServicesResponse(l)) = resp.message_response else {
             panic!("{resp:?}");
         };
         let names: Vec<String> = l.service.into_iter().map(|s| s.name).collect();
-        for want in ["sortfleet.v1.DispatchService", "sortfleet.v1.TerminalService", "sortfleet.v1.SupervisionService", "grpc.health.v1.Health"] {
+        for want in [
+            "sortfleet.v1.DispatchService",
+            "sortfleet.v1.TerminalService",
+            "sortfleet.v1.SupervisionService",
+            "grpc.health.v1.Health",
+        ] {
             assert!(names.iter().any(|n| n == want), "{want} not in {names:?}");
         }
     }
     {
+        use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
         use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient;
         use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
         use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
-        use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
         let mut c = ServerReflectionClient::new(ch.clone());
         let req = ServerReflectionRequest {
             host: String::new(),
-            message_request: Some(MessageRequest::FileContainingSymbol("sortfleet.v1.TerminalService".into())),
+            message_request: Some(MessageRequest::FileContainingSymbol(
+                "sortfleet.v1.TerminalService".into(),
+            )),
         };
-        let mut s = c.server_reflection_info(futures::stream::iter([req])).await.unwrap().into_inner();
+        let mut s = c
+            .server_reflection_info(futures::stream::iter([req]))
+            .await
+            .unwrap()
+            .into_inner();
         let resp = s.next().await.unwrap().unwrap();
-        assert!(matches!(resp.message_response, Some(MessageResponse::FileDescriptorResponse(_))), "{resp:?}");
+        assert!(
+            matches!(
+                resp.message_response,
+                Some(MessageResponse::FileDescriptorResponse(_))
+            ),
+            "{resp:?}"
+        );
     }
     let _ = stop.send(());
     server.await.unwrap().unwrap();
@@ -145,7 +188,9 @@ fn terminal_t1() -> Principal {
     let a = Auth::new(&[TokenEntry {
         token: "t".into(),
         name: None,
-        role: Role::Terminal { vehicle_id: "T1".into() },
+        role: Role::Terminal {
+            vehicle_id: "T1".into(),
+        },
     }]);
     let mut md = tonic::metadata::MetadataMap::new();
     md.insert("authorization", "Bearer t".parse().unwrap());
@@ -154,7 +199,10 @@ fn terminal_t1() -> Principal {
 
 fn arb_latlon() -> impl Strategy<Value = Option<v1::LatLon>> {
     prop::option::of(
-        (prop_oneof![Just(f64::NAN), Just(91.0), -90.0..90.0f64, Just(30.0)], prop_oneof![Just(f64::INFINITY), -180.0..180.0f64, Just(120.0)])
+        (
+            prop_oneof![Just(f64::NAN), Just(91.0), -90.0..90.0f64, Just(30.0)],
+            prop_oneof![Just(f64::INFINITY), -180.0..180.0f64, Just(120.0)],
+        )
             .prop_map(|(lat, lon)| v1::LatLon { lat, lon }),
     )
 }
@@ -162,36 +210,60 @@ fn arb_latlon() -> impl Strategy<Value = Option<v1::LatLon>> {
 fn arb_kind() -> impl Strategy<Value = Option<v1::truck_event::Kind>> {
     use v1::truck_event::Kind;
     let s = -2i32..9;
-    let id = prop_oneof![Just(String::new()), Just("P1".to_owned()), Just("B-1".to_owned()), "[a-z]{0,4}"];
+    let id = prop_oneof![
+        Just(String::new()),
+        Just("P1".to_owned()),
+        Just("B-1".to_owned()),
+        "[a-z]{0,4}"
+    ];
     let kg = prop_oneof![Just(i64::MIN), Just(i64::MAX), -10i64..20_000];
     prop::option::of(prop_oneof![
         Just(Kind::GpsFix(v1::GpsFix {})),
-        (id.clone(), s.clone(), id.clone(), prop::option::of(kg.clone()), any::<bool>()).prop_map(|(b, st, p, w, t)| Kind::BinScan(v1::BinScan {
-            bin_id: b,
-            stream: st,
-            point_id: p,
-            lift_weight_kg: w,
-            tag_valid: t,
-        })),
-        kg.clone().prop_map(|k| Kind::LoadReading(v1::LoadReading { load_kg: k })),
+        (
+            id.clone(),
+            s.clone(),
+            id.clone(),
+            prop::option::of(kg.clone()),
+            any::<bool>()
+        )
+            .prop_map(|(b, st, p, w, t)| Kind::BinScan(v1::BinScan {
+                bin_id: b,
+                stream: st,
+                point_id: p,
+                lift_weight_kg: w,
+                tag_valid: t,
+            })),
+        kg.clone()
+            .prop_map(|k| Kind::LoadReading(v1::LoadReading { load_kg: k })),
         any::<bool>().prop_map(|t| Kind::BodySensor(v1::BodySensor { tipping: t })),
-        (prop_oneof![Just("FK".to_owned()), id.clone()], kg.clone(), kg.clone(), kg, s.clone(), any::<bool>(), prop::option::of(0u32..300)).prop_map(
-            |(f, g, t, n, st, r, p)| Kind::WeighbridgeTicket(v1::WeighbridgeTicket {
-                facility_id: f,
-                gross_kg: g,
-                tare_kg: t,
-                net_kg: n,
-                declared_stream: st,
-                rejected: r,
-                purity_pct: p,
+        (
+            prop_oneof![Just("FK".to_owned()), id.clone()],
+            kg.clone(),
+            kg.clone(),
+            kg,
+            s.clone(),
+            any::<bool>(),
+            prop::option::of(0u32..300)
+        )
+            .prop_map(|(f, g, t, n, st, r, p)| Kind::WeighbridgeTicket(
+                v1::WeighbridgeTicket {
+                    facility_id: f,
+                    gross_kg: g,
+                    tare_kg: t,
+                    net_kg: n,
+                    declared_stream: st,
+                    rejected: r,
+                    purity_pct: p,
+                }
+            )),
+        (-1i32..5, id.clone(), id, "[0-9a-f]{0,64}").prop_map(
+            |(k, p, b, h)| Kind::DriverException(v1::DriverException {
+                kind: k,
+                point_id: p,
+                bin_id: b,
+                photo_sha256: h,
             })
         ),
-        (-1i32..5, id.clone(), id, "[0-9a-f]{0,64}").prop_map(|(k, p, b, h)| Kind::DriverException(v1::DriverException {
-            kind: k,
-            point_id: p,
-            bin_id: b,
-            photo_sha256: h,
-        })),
         Just(Kind::ShiftStart(v1::ShiftStart {})),
         Just(Kind::ShiftEnd(v1::ShiftEnd {})),
     ])
@@ -201,8 +273,19 @@ fn arb_event() -> impl Strategy<Value = v1::TruckEvent> {
     (
         prop_oneof![Just(String::new()), "[a-z0-9]{1,6}"],
         prop_oneof![Just(0u64), Just(u64::MAX), 1u64..50],
-        prop_oneof![Just(String::new()), Just("T1".to_owned()), Just("T2".to_owned())],
-        prop::option::of((prop_oneof![Just(i64::MIN), Just(i64::MAX), 1_764_460_800i64..1_764_547_200], prop_oneof![Just(-1i32), Just(2_000_000_000), 0i32..999_999_999])),
+        prop_oneof![
+            Just(String::new()),
+            Just("T1".to_owned()),
+            Just("T2".to_owned())
+        ],
+        prop::option::of((
+            prop_oneof![
+                Just(i64::MIN),
+                Just(i64::MAX),
+                1_764_460_800i64..1_764_547_200
+            ],
+            prop_oneof![Just(-1i32), Just(2_000_000_000), 0i32..999_999_999],
+        )),
         arb_latlon(),
         arb_kind(),
     )
@@ -231,22 +314,29 @@ proptest! {
         if let Ok(f) = v1::SubscribeIncidentsRequest::decode(bytes.as_slice()) {
             let _ = sortfleet_server::wire::incident_filter_from_proto(f.filter, "filter");
         }
-        if let Ok(p) = v1::AddUrgentPickupRequest::decode(bytes.as_slice()) {
-            if let Some(p) = p.point {
-                let _ = CollectionPoint::from_proto(p, "point");
-            }
+        if let Ok(v1::AddUrgentPickupRequest { point: Some(p), .. }) =
+            v1::AddUrgentPickupRequest::decode(bytes.as_slice())
+        {
+            let _ = CollectionPoint::from_proto(p, "point");
         }
     }
 }
 
 #[test]
 fn arbitrary_events_through_intake_and_rules_never_panic() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let app = rt.block_on(app(&dir));
     let svc = Service::new(app.clone(), Auth::default());
     let who = terminal_t1();
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(48);
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(48);
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
         cases,
         ..ProptestConfig::default()

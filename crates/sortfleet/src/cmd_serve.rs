@@ -83,7 +83,12 @@ impl PlanSource for Planner {
                 .depots
                 .iter()
                 .map(|d| (d.id.0.clone(), d.location))
-                .chain(scenario.facilities.iter().map(|f| (f.id.0.clone(), f.location)))
+                .chain(
+                    scenario
+                        .facilities
+                        .iter()
+                        .map(|f| (f.id.0.clone(), f.location)),
+                )
                 .chain(scenario.points.iter().map(|p| (p.id.0.clone(), p.location)));
             for (id, pos) in places {
                 if router.snap(pos, planning::network::MAX_SNAP_M).is_ok() {
@@ -197,7 +202,8 @@ fn replan_changes(req: &PlanRequest, prev: &sortfleet_model::Plan) -> Vec<Change
 fn app_config(args: &ServeArgs, cfg: &ServerConfig) -> anyhow::Result<AppConfig> {
     let mut ac = AppConfig::new(&args.db);
     if let Some(k) = &cfg.ledger.signing_key {
-        let key = CheckpointKey::from_file(k).with_context(|| format!("ledger signing key {}", k.display()))?;
+        let key = CheckpointKey::from_file(k)
+            .with_context(|| format!("ledger signing key {}", k.display()))?;
         ac.trusted_keys = vec![key.verifying_key()];
         ac.signing_key = Some(key);
     }
@@ -242,7 +248,10 @@ async fn shutdown_signal() {
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let cfg = ServerConfig::load(&args.config)?;
     if cfg.tokens.is_empty() {
-        anyhow::bail!("{}: no [[tokens]]: every call would be refused", args.config.display());
+        anyhow::bail!(
+            "{}: no [[tokens]]: every call would be refused",
+            args.config.display()
+        );
     }
     let tls_files = match (&args.tls_cert, &args.tls_key) {
         (Some(c), Some(k)) => Some(TlsFiles {
@@ -251,7 +260,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }),
         _ => cfg.tls.clone(),
     };
-    let tls = tls_files.as_ref().map(sortfleet_server::tls_config).transpose()?;
+    let tls = tls_files
+        .as_ref()
+        .map(sortfleet_server::tls_config)
+        .transpose()?;
     let app_cfg = app_config(&args, &cfg)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -266,15 +278,22 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 let side = side.clamp(2, 2000);
                 let path = args.db.with_extension(format!("city-{side}.graph"));
                 if !path.exists() {
-                    let g = tokio::task::spawn_blocking(move || sortfleet_roads::synthetic::grid_city(side, 1))
-                        .await??;
+                    let g = tokio::task::spawn_blocking(move || {
+                        sortfleet_roads::synthetic::grid_city(side, 1)
+                    })
+                    .await??;
                     g.save(&path)?;
                 }
                 Some(path)
             }
             None => None,
         };
-        if let Some(g) = args.graph.as_ref().or(args.osm.as_ref()).or(synthetic.as_ref()) {
+        if let Some(g) = args
+            .graph
+            .as_ref()
+            .or(args.osm.as_ref())
+            .or(synthetic.as_ref())
+        {
             let s = app
                 .load_road_network(g)
                 .await
