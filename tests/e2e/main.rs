@@ -1,9 +1,9 @@
 //! End-to-end tests: the built `sortfleet` binary (and, in later modules, the gRPC
 //! service) exercised from the outside. One test binary, one module per area.
 
-mod server;
 mod browser;
 mod demo;
+mod server;
 mod validate;
 
 use std::path::{Path, PathBuf};
