@@ -3,6 +3,7 @@
 
 mod browser;
 mod demo;
+mod live_map;
 mod server;
 mod validate;
 

@@ -46,6 +46,10 @@ pub struct ServeArgs {
     /// corner at -30.05, -51.2) instead of a real network: for demos and benchmarks.
     #[arg(long, value_name = "SIDE", conflicts_with_all = ["graph", "osm"])]
     pub synthetic_city: Option<usize>,
+    /// Also serve the live map page over plain HTTP on this address (e.g.
+    /// 127.0.0.1:8080): routes, facilities and incidents, updated as events arrive.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<String>,
     /// TLS certificate chain (PEM); overrides the configuration file.
     #[arg(long, requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -319,6 +323,20 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 if tls.is_some() { "tls" } else { "plaintext" }
             )?;
             out.flush()?;
+        }
+        if let Some(http) = &args.http {
+            let http_listener = tokio::net::TcpListener::bind(http)
+                .await
+                .with_context(|| format!("binding --http {http}"))?;
+            let http_addr = http_listener.local_addr()?;
+            let map = crate::live_map::router(app.clone());
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(http_listener, map).await {
+                    tracing::error!(error = %e, "live map server stopped");
+                }
+            });
+            // Ignore a closed stdout: the map must not take the service down.
+            let _ = writeln!(std::io::stdout(), "live map on http://{http_addr}/");
         }
         sortfleet_server::serve_with(routes, listener, tls, shutdown_signal()).await?;
         match app.checkpoint_now().await {

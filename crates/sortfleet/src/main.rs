@@ -18,6 +18,7 @@ mod cmd_roads;
 mod cmd_serve;
 mod cmd_validate;
 mod demo;
+mod live_map;
 
 /// sortfleet: dispatch and routing for separated municipal waste collection.
 #[derive(Debug, Parser)]
