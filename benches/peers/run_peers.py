@@ -25,6 +25,7 @@ import argparse
 import csv
 import math
 import os
+import resource
 import sys
 import time
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ DEFAULT_BKS = Path("/work/shared/data/instances/bks.tsv")
 COLUMNS = [
     "instance", "set", "tool", "version", "time_limit_s", "seed", "threads", "objective",
     "cost", "routes", "wall_s", "feasible", "bks_set", "bks_routes", "bks_cost",
-    "gap_pct", "loadavg_start", "convention", "tool_objective", "note",
+    "gap_pct", "cpu_s", "loadavg_start", "convention", "tool_objective", "note",
 ]
 
 
@@ -257,6 +258,12 @@ def pick_bks(rows: list[dict], objective: str) -> dict | None:
 
 # --------------------------------------------------------------------------- solvers
 
+def _cpu() -> float:
+    """CPU seconds of this process, all threads: shows the share a run really got."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 BIG_FIXED = 10**9  # per-vehicle cost for the hierarchical objective (vehicles first)
 
 
@@ -290,15 +297,15 @@ def solve_pyvrp(inst: Instance, limit: float, seed: int, objective: str):
         data = pyvrp.ProblemData(
             locs, clients, depots, [vt], [inst.dist.copy()], [inst.travel.copy()]
         )
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     res = pyvrp.solve(data, stop=MaxRuntime(limit), seed=seed, display=False)
-    wall = time.perf_counter() - t0
+    timing = (time.perf_counter() - t0, _cpu() - c0)
     best = res.best
     routes = []
     for r in best.routes():
         routes.append([data.clients()[a.idx].location for a in r if a.is_client()])
     note = "" if best.is_feasible() else "pyvrp best infeasible"
-    return routes, wall, int(res.cost()) if best.is_feasible() else "", 1, note
+    return routes, timing, int(res.cost()) if best.is_feasible() else "", 1, note
 
 
 def solve_ortools(inst: Instance, limit: float, seed: int, objective: str):
@@ -335,11 +342,11 @@ def solve_ortools(inst: Instance, limit: float, seed: int, objective: str):
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
     params.time_limit.FromMilliseconds(int(limit * 1000))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     sol = routing.SolveWithParameters(params)
-    wall = time.perf_counter() - t0
+    timing = (time.perf_counter() - t0, _cpu() - c0)
     if sol is None:
-        return None, wall, "", 1, f"no solution (status {routing.status()})"
+        return None, timing, "", 1, f"no solution (status {routing.status()})"
     routes = []
     for v in range(inst.vehicles):
         idx = routing.Start(v)
@@ -349,7 +356,7 @@ def solve_ortools(inst: Instance, limit: float, seed: int, objective: str):
             r.append(manager.IndexToNode(idx))
             idx = sol.Value(routing.NextVar(idx))
         routes.append(r)
-    return routes, wall, int(sol.ObjectiveValue()), 1, ""
+    return routes, timing, int(sol.ObjectiveValue()), 1, ""
 
 
 def solve_vroom(inst: Instance, limit: float, seed: int, objective: str, threads: int = 2,
@@ -377,13 +384,13 @@ def solve_vroom(inst: Instance, limit: float, seed: int, objective: str, threads
                   "default_service": int(inst.service[i])}
         jobs.append(vroom.Job(i, location=i, delivery=[int(inst.demand[i])], **kw))
     problem.add_job(jobs)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     sol = problem.solve(exploration_level=level, nb_threads=threads)
-    wall = time.perf_counter() - t0
+    timing = (time.perf_counter() - t0, _cpu() - c0)
     df = sol.routes
     df = df[df["type"] == "job"]
     routes = [list(map(int, g["id"])) for _, g in df.groupby("vehicle_id", sort=True)]
-    return routes, wall, int(sol.summary.cost) if hasattr(sol, "summary") else "", threads, \
+    return routes, timing, int(sol.summary.cost) if hasattr(sol, "summary") else "", threads, \
         f"exploration_level={level}, no time limit"
 
 
@@ -447,20 +454,20 @@ def main(argv: list[str] | None = None) -> int:
         inst = read_instance(path)
         load = Path("/proc/loadavg").read_text().split()[0]
         if args.tool == "pyvrp":
-            routes, wall, tobj, threads, note = solve_pyvrp(inst, args.time_limit, args.seed,
+            routes, timing, tobj, threads, note = solve_pyvrp(inst, args.time_limit, args.seed,
                                                             args.objective)
         elif args.tool == "ortools":
-            routes, wall, tobj, threads, note = solve_ortools(inst, args.time_limit, args.seed,
+            routes, timing, tobj, threads, note = solve_ortools(inst, args.time_limit, args.seed,
                                                               args.objective)
         else:
-            routes, wall, tobj, threads, note = solve_vroom(inst, args.time_limit, args.seed,
+            routes, timing, tobj, threads, note = solve_vroom(inst, args.time_limit, args.seed,
                                                             args.objective, args.vroom_threads)
         row = {
             "instance": path.stem, "set": args.set or path.parent.name, "tool": args.tool,
             "version": version,
             "time_limit_s": "" if args.tool == "vroom" else args.time_limit,
             "seed": args.seed if args.tool == "pyvrp" else "", "threads": threads,
-            "objective": args.objective, "wall_s": f"{wall:.2f}", "loadavg_start": load,
+            "objective": args.objective, "wall_s": f"{timing[0]:.2f}", "cpu_s": f"{timing[1]:.2f}", "loadavg_start": load,
             "convention": inst.convention, "tool_objective": tobj, "note": note,
         }
         if routes is None:
