@@ -308,8 +308,13 @@ def solve_pyvrp(inst: Instance, limit: float, seed: int, objective: str):
     return routes, timing, int(res.cost()) if best.is_feasible() else "", 1, note
 
 
-def solve_ortools(inst: Instance, limit: float, seed: int, objective: str):
+def solve_ortools(inst: Instance, limit: float, seed: int, objective: str,
+                  first: str | None = None):
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+    # PATH_CHEAPEST_ARC (the docs' CVRP example) finds no first solution on tight time
+    # windows (R101, RC101 at 10 s); parallel cheapest insertion is the VRPTW choice.
+    first = first or ("PARALLEL_CHEAPEST_INSERTION" if inst.has_tw else "PATH_CHEAPEST_ARC")
 
     n1 = inst.n + 1
     manager = pywrapcp.RoutingIndexManager(n1, inst.vehicles, 0)
@@ -335,9 +340,7 @@ def solve_ortools(inst: Instance, limit: float, seed: int, objective: str):
             td.CumulVar(routing.Start(v)).SetRange(int(inst.ready[0]), int(inst.due[0]))
             td.CumulVar(routing.End(v)).SetRange(int(inst.ready[0]), int(inst.due[0]))
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = (
-        routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
-    )
+    params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, first)
     params.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
@@ -346,7 +349,7 @@ def solve_ortools(inst: Instance, limit: float, seed: int, objective: str):
     sol = routing.SolveWithParameters(params)
     timing = (time.perf_counter() - t0, _cpu() - c0)
     if sol is None:
-        return None, timing, "", 1, f"no solution (status {routing.status()})"
+        return None, timing, "", 1, f"first={first}; no solution (status {routing.status()})"
     routes = []
     for v in range(inst.vehicles):
         idx = routing.Start(v)
@@ -356,7 +359,7 @@ def solve_ortools(inst: Instance, limit: float, seed: int, objective: str):
             r.append(manager.IndexToNode(idx))
             idx = sol.Value(routing.NextVar(idx))
         routes.append(r)
-    return routes, timing, int(sol.ObjectiveValue()), 1, ""
+    return routes, timing, int(sol.ObjectiveValue()), 1, f"first={first}"
 
 
 def solve_vroom(inst: Instance, limit: float, seed: int, objective: str, threads: int = 2,
@@ -366,7 +369,7 @@ def solve_vroom(inst: Instance, limit: float, seed: int, objective: str, threads
     problem = vroom.Input()
     problem.set_durations_matrix("car", inst.travel.astype(np.uint32))
     problem.set_costs_matrix("car", inst.dist.astype(np.uint32))
-    fixed = 10**6 if objective == "hierarchical" else 0
+    fixed = BIG_FIXED if objective == "hierarchical" else 0
     tw = (lambda a, b: vroom.TimeWindow(int(a), int(b))) if inst.has_tw else None
     vehicles = []
     for v in range(inst.vehicles):
@@ -430,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1, help="pyvrp only; ortools/vroom are seedless")
     ap.add_argument("--objective", choices=["distance", "hierarchical"], default="distance")
     ap.add_argument("--vroom-threads", type=int, default=2)
+    ap.add_argument("--ortools-first", help="FirstSolutionStrategy name (default: "
+                    "PATH_CHEAPEST_ARC for CVRP, PARALLEL_CHEAPEST_INSERTION with time windows)")
     ap.add_argument("--bks", type=Path, default=DEFAULT_BKS)
     ap.add_argument("--set", default="", help="label for the set column (default: folder)")
     ap.add_argument("--csv", type=Path, help="append rows here (header written if new)")
@@ -457,8 +462,8 @@ def main(argv: list[str] | None = None) -> int:
             routes, timing, tobj, threads, note = solve_pyvrp(inst, args.time_limit, args.seed,
                                                             args.objective)
         elif args.tool == "ortools":
-            routes, timing, tobj, threads, note = solve_ortools(inst, args.time_limit, args.seed,
-                                                              args.objective)
+            routes, timing, tobj, threads, note = solve_ortools(
+                inst, args.time_limit, args.seed, args.objective, args.ortools_first)
         else:
             routes, timing, tobj, threads, note = solve_vroom(inst, args.time_limit, args.seed,
                                                             args.objective, args.vroom_threads)
