@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Markdown tables from results/*.csv: one line per instance, gap to BKS per tool/budget.
+
+A cell is `gap % (routes)`; `cpu/wall` is the mean share of a core each run really got
+(the machine is shared with builds). Usage: tables.py [results/*.csv]
+"""
+
+import csv
+import sys
+from collections import OrderedDict
+from pathlib import Path
+
+
+def label(row: dict) -> str:
+    if row["tool"] == "vroom":
+        return "VROOM"
+    name = {"pyvrp": "PyVRP", "ortools": "OR-Tools"}[row["tool"]]
+    return f"{name} {float(row['time_limit_s']):g} s"
+
+
+def cell(row: dict) -> str:
+    if row["feasible"] != "True":
+        return "no feasible"
+    return f"{float(row['gap_pct']):.2f} % ({row['routes']})" if row["gap_pct"] else row["cost"]
+
+
+def table(path: Path) -> str:
+    rows = list(csv.DictReader(path.open()))
+    cols = sorted({label(r) for r in rows},
+                  key=lambda c: (c.startswith("VROOM"), "OR-Tools" in c,
+                                 float(c.split()[-2]) if c[-1] == "s" else 0))
+    by_inst: "OrderedDict[str, dict]" = OrderedDict()
+    bks: dict[str, str] = {}
+    for r in rows:
+        by_inst.setdefault(r["instance"], {})[label(r)] = r  # last run wins
+        bks[r["instance"]] = f"{r['bks_cost']} ({r['bks_routes']})"
+    out = ["| instance | BKS (routes) | " + " | ".join(cols) + " |",
+           "|---|---|" + "---|" * len(cols)]
+    for inst, got in by_inst.items():
+        out.append(f"| {inst} | {bks[inst]} | "
+                   + " | ".join(cell(got[c]) if c in got else "—" for c in cols) + " |")
+    means = []
+    for c in cols:
+        gaps = [float(got[c]["gap_pct"]) for got in by_inst.values()
+                if c in got and got[c]["gap_pct"] and got[c]["feasible"] == "True"]
+        n_all = sum(c in got for got in by_inst.values())
+        means.append(f"{sum(gaps) / len(gaps):.2f} %" + ("" if len(gaps) == n_all else
+                                                        f" ({len(gaps)}/{n_all})")
+                     if gaps else "—")
+    out.append("| **mean gap** | | " + " | ".join(means) + " |")
+    share = []
+    for c in cols:
+        rs = [got[c] for got in by_inst.values() if c in got]
+        ratio = sum(float(r["cpu_s"]) for r in rs) / max(sum(float(r["wall_s"]) for r in rs), 1e-9)
+        share.append(f"{ratio:.2f}")
+    out.append("| cpu/wall | | " + " | ".join(share) + " |")
+    loads = [float(r["loadavg_start"]) for r in rows]
+    out.append(f"\nloadavg at start of a run: {min(loads):.2f} to {max(loads):.2f}")
+    return "\n".join(out)
+
+
+def main() -> None:
+    here = Path(__file__).resolve().parent
+    files = [Path(p) for p in sys.argv[1:]] or sorted((here / "results").glob("*.csv"))
+    for f in files:
+        print(f"### {f.stem}\n\n{table(f)}\n")
+
+
+if __name__ == "__main__":
+    main()
