@@ -149,7 +149,15 @@ fn worker(
     // Temperatures relative to an average edge of the first plan (scale-free).
     let routed = inst.nv - state.removed.len();
     let used = state.routes.iter().filter(|r| !r.nodes.is_empty()).count();
-    let route_cost: i64 = state.routes.iter().map(|r| r.cost).sum();
+    // Fixed vehicle costs are left out: they are no edge, and a fleet cost far above
+    // any distance (Kim et al.'s vehicles-first objective) would otherwise heat the
+    // walk to a random one.
+    let route_cost: i64 = state
+        .routes
+        .iter()
+        .filter(|r| !r.nodes.is_empty())
+        .map(|r| r.cost - inst.vehicles[r.vehicle].fixed_cost)
+        .sum();
     let avg_edge = (route_cost as f64 / (routed + used).max(1) as f64).max(1e-9);
     let (t0, tf) = (0.5 * avg_edge, 0.005 * avg_edge);
     let has_facility_choice = true;
