@@ -469,3 +469,36 @@ fn sol_writer_uses_bks_numbering() {
     ids.sort_unstable();
     assert_eq!(ids, (1..=100).collect::<Vec<_>>());
 }
+
+#[test]
+fn vehicles_first_packs_what_first_fit_decreasing_cannot() {
+    // Loads 5 4 3 3 3 2 into trucks of 10: first-fit decreasing (the construction's
+    // order) needs three trucks, 5+3+2 / 4+3+3 needs two. A truck costs far more than
+    // any distance, so the search (fleet minimisation first) must find two.
+    let n = 7;
+    let mut d = vec![0i64; n * n];
+    for a in 0..n {
+        for b in 0..n {
+            if a != b {
+                d[a * n + b] = if a == 0 || b == 0 { 100 } else { 1 };
+            }
+        }
+    }
+    let matrix = DenseMatrix::single(n, d).unwrap();
+    let visits: Vec<Visit> = [5, 4, 3, 3, 3, 2]
+        .iter()
+        .enumerate()
+        .map(|(i, &q)| Visit::new(i + 1, [q, 0], Stream::Residual))
+        .collect();
+    let mut truck = Vehicle::basic(0, 0, [10, 0], vec![Stream::Residual]);
+    truck.unload_at_end = true;
+    truck.fixed_cost = 1_000_000;
+    let pd = ProblemData::new(visits, vec![truck; 4], vec![], Arc::new(matrix)).unwrap();
+    let first = solve(&pd, &iters(1, 1, 1), &|_| {});
+    assert_eq!(first.used_vehicles(), 3, "the construction alone");
+    let sol = solve(&pd, &iters(500, 1, 1), &|_| {});
+    let r = check(&pd, &sol).unwrap();
+    assert_eq!(r.used_vehicles, 2);
+    assert_eq!(r.unserved_mandatory, 0);
+    assert_eq!(r.cost, sol.cost);
+}

@@ -161,6 +161,21 @@ fn worker(
     let avg_edge = (route_cost as f64 / (routed + used).max(1) as f64).max(1e-9);
     let (t0, tf) = (0.5 * avg_edge, 0.005 * avg_edge);
     let has_facility_choice = true;
+    // Vehicles first: when one truck costs more than the whole first plan's distance
+    // and time (Kim et al.'s objective), a share of the budget goes to SISR's fleet
+    // minimisation before the annealing on distance.
+    let min_fixed = inst
+        .vehicles
+        .iter()
+        .map(|v| v.fixed_cost)
+        .min()
+        .unwrap_or(0);
+    let all_served = state.removed.is_empty();
+    let mut fleet = if min_fixed > 0 && min_fixed >= route_cost && all_served && used > 1 {
+        Some(FleetPhase::new(inst.nv, &state))
+    } else {
+        None
+    };
     // Nothing to search when no visit can ever be routed.
     let searchable = (0..inst.nv).any(|v| inst.static_reason[v].is_none());
     let mut last_improvement = 0u64;
@@ -199,7 +214,30 @@ fn worker(
             frac = (iter as f64 / default_iters as f64).min(1.0);
         }
         iter += 1;
-        let temp = t0 * (tf / t0).powf(frac);
+        if let Some(fp) = &mut fleet {
+            if frac < FLEET_SHARE {
+                if fp.step(inst, &mut state, &ops, total_w, &mut rng) {
+                    let obj = state.objective(inst);
+                    if obj < best_obj {
+                        best_obj = obj;
+                        best = state.to_solution(inst);
+                        last_improvement = iter;
+                        report(inst, &state, best_obj, iter, started, global, progress);
+                    }
+                }
+                continue;
+            }
+            if let Some(fp) = fleet.take() {
+                state = fp.finish();
+            }
+            current = state.objective(inst);
+        }
+        let f = if min_fixed > 0 && all_served && used > 1 && min_fixed >= route_cost {
+            ((frac - FLEET_SHARE) / (1.0 - FLEET_SHARE)).max(0.0)
+        } else {
+            frac
+        };
+        let temp = t0 * (tf / t0).powf(f);
 
         state.begin();
         let mut pick = rng.unit() * total_w;
@@ -240,6 +278,121 @@ fn worker(
     }
     best.iterations = iter;
     (best_obj, best)
+}
+
+/// Share of the budget spent on fleet minimisation when vehicles come first.
+const FLEET_SHARE: f64 = 0.3;
+
+/// SISR's fleet minimisation (Christiaens & Vanden Berghe 2020, §5): take one route's
+/// visits out, forbid new routes, and accept a ruin-and-recreate result when fewer
+/// visits are left out, or when the ones left out have been out less often so far
+/// (absence counters steer the search to place the hard visits first). When every
+/// visit is back in, the plan has one truck less: keep it and empty the next route.
+struct FleetPhase {
+    absences: Vec<u64>,
+    best: SearchState,
+}
+
+impl FleetPhase {
+    fn new(nv: usize, state: &SearchState) -> Self {
+        FleetPhase {
+            absences: vec![0; nv],
+            best: state.clone(),
+        }
+    }
+
+    fn absence_sum(&self, state: &SearchState) -> u64 {
+        state
+            .removed
+            .iter()
+            .map(|&v| self.absences[v as usize])
+            .sum()
+    }
+
+    /// One iteration; true when it produced a complete plan with fewer trucks.
+    fn step(
+        &mut self,
+        inst: &Inst,
+        state: &mut SearchState,
+        ops: &[(Box<dyn Operator>, f64)],
+        total_w: f64,
+        rng: &mut Rng,
+    ) -> bool {
+        state.allow_new_routes = false;
+        if state.removed.is_empty() {
+            // Empty the smaller of two random used routes.
+            let used: Vec<usize> = (0..state.routes.len())
+                .filter(|&r| !state.routes[r].nodes.is_empty())
+                .collect();
+            if used.len() <= 1 {
+                return false;
+            }
+            let a = used[rng.below(used.len())];
+            let b = used[rng.below(used.len())];
+            let r = if state.routes[b].nodes.len() < state.routes[a].nodes.len() {
+                b
+            } else {
+                a
+            };
+            state.begin();
+            let nv = inst.nv as u32;
+            let visits: Vec<u32> = state.routes[r]
+                .nodes
+                .iter()
+                .copied()
+                .filter(|&x| x < nv)
+                .collect();
+            for v in visits {
+                state.remove_visit(inst, v);
+            }
+            return false;
+        }
+        let (n_before, sum_before) = (state.removed.len(), self.absence_sum(state));
+        state.begin();
+        let mut pick = rng.unit() * total_w;
+        let mut op: &dyn Operator = &*ops[0].0;
+        for (o, w) in ops {
+            if pick < *w {
+                op = &**o;
+                break;
+            }
+            pick -= w;
+        }
+        let absent = state.removed.clone();
+        op.ruin(inst, state, rng);
+        let mut ruined: Vec<u32> = state.removed[absent.len()..].to_vec();
+        sort_removed(inst, &mut ruined, rng);
+        // The visits out longest go first; a bounded number per iteration keeps an
+        // iteration as cheap as a plain one when a whole route is out.
+        let mut order = absent;
+        order.sort_by_key(|&v| std::cmp::Reverse(self.absences[v as usize]));
+        order.truncate(ruined.len().max(8));
+        order.extend(ruined);
+        let touched = state.recreate(inst, &order, rng);
+        for r in touched {
+            state.optimise_facilities(inst, r);
+        }
+        let accept = state.touched_feasible()
+            && (state.removed.len() < n_before || self.absence_sum(state) < sum_before);
+        if !accept {
+            state.rollback(inst);
+        }
+        for &v in &state.removed {
+            self.absences[v as usize] += 1;
+        }
+        if state.removed.is_empty() {
+            self.best = state.clone();
+            return true;
+        }
+        false
+    }
+
+    /// The plan with the fewest trucks found, new routes allowed again.
+    fn finish(self) -> SearchState {
+        let mut s = self.best;
+        s.allow_new_routes = true;
+        s
+    }
 }
 
 fn report(

@@ -519,6 +519,8 @@ pub struct SearchState {
     saved_intake: Vec<i64>,
     /// Blink rate of the greedy insertion (SISR).
     pub blink: f64,
+    /// Whether insertions may open an unused vehicle (off during fleet minimisation).
+    pub allow_new_routes: bool,
 }
 
 impl SearchState {
@@ -536,6 +538,7 @@ impl SearchState {
             saved_removed: Vec::new(),
             saved_intake: Vec::new(),
             blink: 0.01,
+            allow_new_routes: true,
         }
     }
 
@@ -705,15 +708,20 @@ impl SearchState {
                 }
             }
         }
+        let empties: &[usize] = if self.allow_new_routes {
+            &self.empty_reps
+        } else {
+            &[]
+        };
         let scan: Vec<usize> = if near.is_empty() {
             (0..self.routes.len())
                 .filter(|&r| !self.routes[r].nodes.is_empty())
-                .chain(self.empty_reps.iter().copied())
+                .chain(empties.iter().copied())
                 .collect()
         } else {
             near.iter()
                 .map(|&r| r as usize)
-                .chain(self.empty_reps.iter().copied())
+                .chain(empties.iter().copied())
                 .collect()
         };
         for ri in scan {
