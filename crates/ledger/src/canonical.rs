@@ -9,14 +9,96 @@
 
 use std::fmt::Write as _;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use sm3::Sm3;
 
-/// Name of the only hash algorithm so far, as stored in every ledger record.
+/// Name of SHA-256, as stored in every ledger record (the v1 default).
 pub const ALGO_SHA256: &str = "sha256";
 
-/// Length of a SHA-256 digest in bytes.
+/// Name of SM3 (GB/T 32905-2016), as stored in every ledger record.
+pub const ALGO_SM3: &str = "sm3";
+
+/// Length of a chain hash in bytes (SHA-256 and SM3 both give 32).
 pub const HASH_LEN: usize = 32;
+
+/// The hash function of a ledger's chain. A ledger keeps one for life: it is fixed by
+/// the first record (and stored in `ledger_meta`), so the chain never switches
+/// algorithm and a verifier never has to guess where a switch happened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HashAlgorithm {
+    /// SHA-256 (FIPS 180-4), the default and the only algorithm of v1 files.
+    #[default]
+    Sha256,
+    /// SM3 (GB/T 32905-2016, GM/T 0004-2012), required by some regulators.
+    Sm3,
+}
+
+impl HashAlgorithm {
+    /// Every algorithm this build can verify.
+    pub const ALL: [HashAlgorithm; 2] = [HashAlgorithm::Sha256, HashAlgorithm::Sm3];
+
+    /// The name stored (and hashed) in every record: `sha256` or `sm3`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            HashAlgorithm::Sha256 => ALGO_SHA256,
+            HashAlgorithm::Sm3 => ALGO_SM3,
+        }
+    }
+
+    /// The algorithm of a stored name; `None` for names this build does not know.
+    pub fn from_name(name: &str) -> Option<HashAlgorithm> {
+        Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// The digest of `parts` concatenated.
+    pub fn digest(self, parts: &[&[u8]]) -> [u8; HASH_LEN] {
+        match self {
+            HashAlgorithm::Sha256 => {
+                let mut h = Sha256::new();
+                for p in parts {
+                    h.update(p);
+                }
+                h.finalize().into()
+            }
+            HashAlgorithm::Sm3 => {
+                use sm3::Digest as _;
+                let mut h = Sm3::new();
+                for p in parts {
+                    h.update(p);
+                }
+                h.finalize().into()
+            }
+        }
+    }
+
+    /// `H(prev_hash || record)`: the hash of one chain link.
+    pub fn chain_hash(self, prev_hash: &[u8], record: &[u8]) -> [u8; HASH_LEN] {
+        self.digest(&[prev_hash, record])
+    }
+}
+
+impl std::fmt::Display for HashAlgorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for HashAlgorithm {
+    type Err = crate::error::LedgerError;
+
+    /// Parses `sha256` or `sm3` (case-insensitive, as written in a config file).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::from_name(&s.trim().to_ascii_lowercase()).ok_or_else(|| {
+            crate::error::LedgerError::invalid(
+                "hash_algorithm",
+                format!("`{s}` is neither `sha256` nor `sm3`"),
+            )
+        })
+    }
+}
 
 /// The `prev_hash` of the first record: 32 zero bytes.
 pub const GENESIS_HASH: [u8; HASH_LEN] = [0u8; HASH_LEN];
@@ -204,12 +286,9 @@ impl IncidentRecord<'_> {
     }
 }
 
-/// `SHA-256(prev_hash || record)`.
+/// `SHA-256(prev_hash || record)` (the v1 chain; see [`HashAlgorithm::chain_hash`]).
 pub fn chain_hash(prev_hash: &[u8], record: &[u8]) -> [u8; HASH_LEN] {
-    let mut h = Sha256::new();
-    h.update(prev_hash);
-    h.update(record);
-    h.finalize().into()
+    HashAlgorithm::Sha256.chain_hash(prev_hash, record)
 }
 
 /// The exact bytes an Ed25519 checkpoint signs: a domain tag, the ledger seq as
@@ -299,5 +378,44 @@ mod tests {
         let direct: [u8; 32] = Sha256::digest(&cat).into();
         assert_eq!(h, direct);
         assert_ne!(h, chain_hash(&GENESIS_HASH, b"abd"));
+    }
+
+    #[test]
+    fn sm3_matches_the_standard_test_vector() {
+        // GB/T 32905-2016, Appendix A, example 1.
+        assert_eq!(
+            hex::encode(HashAlgorithm::Sm3.digest(&[b"abc"])),
+            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+        );
+        // Example 2: "abcd" repeated 16 times (one full 512-bit block of input).
+        assert_eq!(
+            hex::encode(HashAlgorithm::Sm3.digest(&[b"abcd".repeat(16).as_slice()])),
+            "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732"
+        );
+    }
+
+    #[test]
+    fn sm3_chain_hash_is_sm3_of_the_concatenation() {
+        let prev = [0x5au8; HASH_LEN];
+        let h = HashAlgorithm::Sm3.chain_hash(&prev, b"record");
+        let mut cat = prev.to_vec();
+        cat.extend_from_slice(b"record");
+        assert_eq!(h, HashAlgorithm::Sm3.digest(&[&cat]));
+        assert_ne!(h, HashAlgorithm::Sha256.chain_hash(&prev, b"record"));
+    }
+
+    #[test]
+    fn algorithm_names_round_trip() {
+        for a in HashAlgorithm::ALL {
+            assert_eq!(HashAlgorithm::from_name(a.name()), Some(a));
+            assert_eq!(a.to_string().parse::<HashAlgorithm>().unwrap(), a);
+        }
+        assert_eq!(
+            " SM3 ".parse::<HashAlgorithm>().unwrap(),
+            HashAlgorithm::Sm3
+        );
+        assert_eq!(HashAlgorithm::from_name("md5"), None);
+        assert!("md5".parse::<HashAlgorithm>().is_err());
+        assert_eq!(HashAlgorithm::default(), HashAlgorithm::Sha256);
     }
 }

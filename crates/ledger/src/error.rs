@@ -38,6 +38,18 @@ pub enum LedgerError {
         /// Why it was refused.
         reason: String,
     },
+    /// The ledger's chain was started with another hash algorithm than the one
+    /// configured; a ledger keeps one algorithm for life, so it is refused rather
+    /// than extended with a second one.
+    #[error(
+        "the ledger's hash chain uses `{ledger}` but `{configured}` is configured; a ledger never switches algorithm (configure `{ledger}` or start a new database)"
+    )]
+    AlgorithmMismatch {
+        /// Algorithm stored in the ledger's metadata.
+        ledger: String,
+        /// Algorithm the store was opened with.
+        configured: String,
+    },
     /// A stored row could not be decoded (e.g. JSON that no longer parses).
     #[error("corrupt stored data: {0}")]
     Corrupt(String),

@@ -25,9 +25,18 @@
 //! Every stored event and incident gets one ledger record `(seq, kind, record_ref,
 //! algo, prev_hash, hash)`; `seq` counts from 1 without gaps over both kinds.
 //!
-//! `hash = SHA-256(prev_hash || record)`, with `prev_hash` of record 1 being 32 zero
-//! bytes and `algo = "sha256"` (the name is stored, and hashed, in every record so that
-//! SM3 can be added as a new algorithm without ambiguity).
+//! `hash = H(prev_hash || record)`, with `prev_hash` of record 1 being 32 zero bytes and
+//! `H` the ledger's hash algorithm: SHA-256 (`algo = "sha256"`, the default and the only
+//! one of v1 files) or SM3 (`algo = "sm3"`, GB/T 32905-2016, since schema v2). The name
+//! is stored, and hashed, in every record.
+//!
+//! **One algorithm per ledger, for life.** [`StoreConfig::hash_algorithm`] takes effect
+//! with the first record, which writes it to `ledger_meta` in the same transaction
+//! (v1 files migrate to `sha256`). Opening a started ledger with another configured
+//! algorithm fails with [`LedgerError::AlgorithmMismatch`]; verify reports a record that
+//! names another algorithm than the ledger's ([`BadReason::UnknownAlgorithm`]). A switch
+//! at a checkpoint was rejected as needless: nothing a regulator checks gets simpler, and
+//! a verifier would have to trust the place of the switch.
 //!
 //! `record` is the UTF-8 canonical JSON object (keys sorted bytewise, no whitespace,
 //! minimal string escapes — see [`canonical_json`]) of these fields:
@@ -52,8 +61,12 @@
 //! Records after the last checkpoint are protected only by the chain; call
 //! [`Store::checkpoint_now`] at shutdown to close the tail.
 //!
-//! The file `tests/fixtures/ledger-v1.db` is a committed v1 ledger that every later
-//! version must still verify.
+//! The files `tests/fixtures/ledger-v1.db` (v1, SHA-256) and `ledger-v2-sm3.db` (v2, SM3)
+//! are committed ledgers that every later version must still verify.
+//!
+//! [`Store::incident_ledger_entry`] and [`Store::event_ledger_entry`] find the ledger
+//! record of a stored incident or event through the `ledger (kind, record_ref)` index
+//! (schema v2), for `GetIncident`'s `ledger_seq` / `ledger_hash`.
 
 mod canonical;
 mod error;
@@ -64,8 +77,8 @@ mod types;
 mod verify;
 
 pub use canonical::{
-    ALGO_SHA256, CHECKPOINT_TAG, GENESIS_HASH, HASH_LEN, canonical_json, chain_hash,
-    checkpoint_message,
+    ALGO_SHA256, ALGO_SM3, CHECKPOINT_TAG, GENESIS_HASH, HASH_LEN, HashAlgorithm, canonical_json,
+    chain_hash, checkpoint_message,
 };
 pub use error::{LedgerError, Result};
 pub use keys::{CheckpointKey, key_id, parse_public_key_hex};

@@ -10,6 +10,22 @@ use crate::types::*;
 
 const DEFAULT_PAGE: u32 = 1000;
 
+/// Ledger record of an incident id: the `incident_id` unique index, then the
+/// `ledger (kind, record_ref)` index of schema v2.
+const BY_INCIDENT: &str =
+    "JOIN incidents i ON l.kind = 'incident' AND l.record_ref = i.seq WHERE i.incident_id = ?1";
+
+/// Ledger record of a client event id (same two-index path as [`BY_INCIDENT`]).
+const BY_EVENT: &str =
+    "JOIN events e ON l.kind = 'event' AND l.record_ref = e.seq WHERE e.client_event_id = ?1";
+
+fn entry_sql(cond: &str) -> String {
+    format!(
+        "SELECT l.seq, l.kind, l.record_ref, l.algo, l.prev_hash, l.hash FROM ledger l {cond}
+         ORDER BY l.seq LIMIT 1"
+    )
+}
+
 fn parse_json(what: &str, text: &str) -> rusqlite::Result<Value> {
     serde_json::from_str(text).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(
@@ -151,6 +167,47 @@ impl Store {
             }
         }
         Ok(Some(IncidentWithEvidence { incident, events }))
+    }
+
+    /// The ledger record of an incident, by incident id (`None`: no such incident, or
+    /// it was never chained). A read-only lookup through two indexes
+    /// (`incidents.incident_id`, `ledger (kind, record_ref)`), so it stays fast on
+    /// large ledgers. It reports what is stored; [`Store::verify`] says whether that
+    /// still checks out.
+    pub fn incident_ledger_entry(&self, incident_id: &str) -> Result<Option<LedgerEntry>> {
+        self.ledger_entry_where(BY_INCIDENT, incident_id)
+    }
+
+    /// The ledger record of an event, by client event id (see
+    /// [`Store::incident_ledger_entry`]).
+    pub fn event_ledger_entry(&self, client_event_id: &str) -> Result<Option<LedgerEntry>> {
+        self.ledger_entry_where(BY_EVENT, client_event_id)
+    }
+
+    /// One ledger record by its chain position.
+    pub fn ledger_entry(&self, seq: u64) -> Result<Option<LedgerEntry>> {
+        self.ledger_entry_where("WHERE l.seq = ?1", seq.min(i64::MAX as u64) as i64)
+    }
+
+    fn ledger_entry_where(
+        &self,
+        cond: &str,
+        arg: impl rusqlite::ToSql,
+    ) -> Result<Option<LedgerEntry>> {
+        Ok(self
+            .conn
+            .prepare_cached(&entry_sql(cond))?
+            .query_row([arg], |r| {
+                Ok(LedgerEntry {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    kind: r.get(1)?,
+                    record_ref: r.get::<_, i64>(2)? as u64,
+                    algo: r.get(3)?,
+                    prev_hash: r.get(4)?,
+                    hash: r.get(5)?,
+                })
+            })
+            .optional()?)
     }
 
     /// One event by its client id.
@@ -355,4 +412,85 @@ impl Store {
 
 fn json(what: &str, text: &str) -> Result<Value> {
     serde_json::from_str(text).map_err(|e| LedgerError::Corrupt(format!("{what}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreConfig;
+    use serde_json::json;
+
+    fn plan_of(store: &Store, cond: &str) -> String {
+        let mut st = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", entry_sql(cond)))
+            .unwrap();
+        let rows = st
+            .query_map(["x"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .unwrap();
+        rows.join(" | ")
+    }
+
+    /// The lookups stay index lookups however large the ledger grows: no step of the
+    /// plan scans a table.
+    #[test]
+    fn ledger_lookups_use_indexes_not_scans() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("q.db"), &StoreConfig::default()).unwrap();
+        for cond in [BY_INCIDENT, BY_EVENT] {
+            let plan = plan_of(&store, cond);
+            assert!(!plan.contains("SCAN"), "{cond}: {plan}");
+            assert!(plan.contains("ledger_record"), "{cond}: {plan}");
+        }
+    }
+
+    #[test]
+    fn lookups_find_the_record_of_each_incident_and_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path().join("q.db"), &StoreConfig::default()).unwrap();
+        let ev = |id: &str, n: u64| NewEvent {
+            client_event_id: id.into(),
+            vehicle: "V1".into(),
+            device: "d".into(),
+            device_seq: n,
+            occurred_at: n as i64,
+            received_at: n as i64,
+            kind: "BIN_SCAN".into(),
+            body: json!({}),
+        };
+        let inc = |id: &str| NewIncident {
+            incident_id: id.into(),
+            vehicle: "V1".into(),
+            district: None,
+            stream: None,
+            rule: "MIXED_TRIP".into(),
+            occurred_at: 1,
+            evidence: vec!["a".into()],
+            body: json!({}),
+        };
+        // Incident rows and event rows both start at row 1: the lookup must not confuse
+        // incident row 1 with event row 1.
+        store.append_events(&[ev("a", 1), ev("b", 2)]).unwrap();
+        store.append_incidents(&[inc("i1")]).unwrap();
+        store.append_events(&[ev("c", 3)]).unwrap();
+        store.append_incidents(&[inc("i2")]).unwrap();
+        let i1 = store.incident_ledger_entry("i1").unwrap().unwrap();
+        assert_eq!(
+            (i1.seq, i1.kind.as_str(), i1.record_ref),
+            (3, "incident", 1)
+        );
+        let i2 = store.incident_ledger_entry("i2").unwrap().unwrap();
+        assert_eq!((i2.seq, i2.record_ref), (5, 2));
+        assert_eq!(i2.hash.as_slice(), &store.head().unwrap().hash[..]);
+        assert_eq!(i2.prev_hash, store.ledger_entry(4).unwrap().unwrap().hash);
+        let c = store.event_ledger_entry("c").unwrap().unwrap();
+        assert_eq!((c.seq, c.kind.as_str(), c.record_ref), (4, "event", 3));
+        assert_eq!(c.hash_hex().len(), 64);
+        assert_eq!(store.incident_ledger_entry("a").unwrap(), None);
+        assert_eq!(store.event_ledger_entry("i1").unwrap(), None);
+        assert_eq!(store.ledger_entry(6).unwrap(), None);
+        assert_eq!(store.ledger_entry(u64::MAX).unwrap(), None);
+    }
 }

@@ -7,18 +7,23 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use crate::canonical::{
-    ALGO_SHA256, EventRecord, GENESIS_HASH, IncidentRecord, canonical_json, chain_hash,
-    checkpoint_message,
+    EventRecord, GENESIS_HASH, HashAlgorithm, IncidentRecord, canonical_json, checkpoint_message,
 };
 use crate::error::{LedgerError, Result};
 use crate::keys::CheckpointKey;
 use crate::types::*;
 
 /// Migrations, applied in order; the number is the schema version each one reaches.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_ledger_meta.sql")),
+];
 
 /// Schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// `ledger_meta` key of the chain's hash algorithm.
+const META_HASH_ALGORITHM: &str = "hash_algorithm";
 
 /// How hard a commit waits for the disk.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -46,6 +51,11 @@ pub struct StoreConfig {
     pub checkpoint_key: Option<CheckpointKey>,
     /// How long a writer waits for a lock held by another connection.
     pub busy_timeout: Duration,
+    /// Hash algorithm of the chain. It takes effect when the first record is
+    /// appended and is then fixed for the life of the ledger: opening a ledger that
+    /// was started with another algorithm fails with
+    /// [`LedgerError::AlgorithmMismatch`].
+    pub hash_algorithm: HashAlgorithm,
 }
 
 impl Default for StoreConfig {
@@ -55,6 +65,7 @@ impl Default for StoreConfig {
             checkpoint_every: 1000,
             checkpoint_key: None,
             busy_timeout: Duration::from_secs(5),
+            hash_algorithm: HashAlgorithm::Sha256,
         }
     }
 }
@@ -65,6 +76,9 @@ pub struct Store {
     pub(crate) conn: Connection,
     cfg: StoreConfig,
     read_only: bool,
+    /// True once the ledger's stored algorithm is known to equal the configured one;
+    /// until then every write transaction checks it (another writer may start the chain).
+    algo_fixed: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -95,10 +109,12 @@ impl Store {
         };
         conn.pragma_update(None, "synchronous", sync)?;
         migrate(&mut conn)?;
+        let algo_fixed = check_algorithm(&conn, cfg.hash_algorithm)?;
         Ok(Store {
             conn,
             cfg: cfg.clone(),
             read_only: false,
+            algo_fixed,
         })
     }
 
@@ -127,10 +143,15 @@ impl Store {
                 supported: SCHEMA_VERSION,
             });
         }
+        let mut cfg = StoreConfig::default();
+        if let Some(a) = stored_algorithm(&conn)?.and_then(|a| HashAlgorithm::from_name(&a)) {
+            cfg.hash_algorithm = a;
+        }
         Ok(Store {
             conn,
-            cfg: StoreConfig::default(),
+            cfg,
             read_only: true,
+            algo_fixed: true,
         })
     }
 
@@ -152,7 +173,10 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Read the head inside the write lock, so another writer on the same file
-        // cannot fork the chain.
+        // cannot fork the chain (nor start it with another algorithm).
+        if !self.algo_fixed {
+            self.algo_fixed = check_algorithm(&tx, self.cfg.hash_algorithm)?;
+        }
         let head = load_head(&tx)?;
         let mut w = Tx {
             tx,
@@ -230,6 +254,48 @@ impl Store {
     /// The current end of the hash chain.
     pub fn head(&self) -> Result<LedgerHead> {
         load_head(&self.conn)
+    }
+
+    /// The chain's hash algorithm: the one stored in the ledger's metadata, or, while
+    /// the chain is empty, the one its first record will use (SHA-256 for read-only
+    /// stores and for v1 files, which knew no other).
+    pub fn hash_algorithm(&self) -> Result<HashAlgorithm> {
+        match stored_algorithm(&self.conn)? {
+            None => Ok(self.cfg.hash_algorithm),
+            Some(name) => HashAlgorithm::from_name(&name).ok_or_else(|| {
+                LedgerError::Corrupt(format!("ledger metadata names unknown algorithm `{name}`"))
+            }),
+        }
+    }
+}
+
+/// The algorithm named in `ledger_meta` (`None`: chain not started, or a v1 file
+/// without the table).
+pub(crate) fn stored_algorithm(conn: &Connection) -> Result<Option<String>> {
+    let has_table: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type='table' AND name='ledger_meta')",
+        )?
+        .query_row([], |r| r.get(0))?;
+    if !has_table {
+        return Ok(None);
+    }
+    Ok(conn
+        .prepare_cached("SELECT value FROM ledger_meta WHERE key = ?1")?
+        .query_row([META_HASH_ALGORITHM], |r| r.get(0))
+        .optional()?)
+}
+
+/// Refuses a ledger started with another algorithm; returns whether the chain's
+/// algorithm is already fixed (true) or the chain has not started yet (false).
+fn check_algorithm(conn: &Connection, configured: HashAlgorithm) -> Result<bool> {
+    match stored_algorithm(conn)? {
+        None => Ok(false),
+        Some(name) if name == configured.name() => Ok(true),
+        Some(name) => Err(LedgerError::AlgorithmMismatch {
+            ledger: name,
+            configured: configured.name().to_owned(),
+        }),
     }
 }
 
@@ -392,7 +458,7 @@ impl Tx<'_> {
                 let bytes = EventRecord {
                     seq: self.head.seq as i64 + 1,
                     record_ref,
-                    algo: ALGO_SHA256,
+                    algo: self.cfg.hash_algorithm.name(),
                     client_event_id: &e.client_event_id,
                     vehicle: &e.vehicle,
                     device: &e.device,
@@ -508,7 +574,7 @@ impl Tx<'_> {
             let bytes = IncidentRecord {
                 seq,
                 record_ref,
-                algo: ALGO_SHA256,
+                algo: self.cfg.hash_algorithm.name(),
                 incident_id: &i.incident_id,
                 vehicle: &i.vehicle,
                 district: i.district.as_deref(),
@@ -696,12 +762,18 @@ fn chain(
     bytes: &[u8],
 ) -> Result<u64> {
     let seq = head.seq + 1;
-    let hash = chain_hash(&head.hash, bytes);
+    let algo = cfg.hash_algorithm;
+    if seq == 1 {
+        // The first record fixes the ledger's algorithm for good, in its transaction.
+        tx.prepare_cached("INSERT INTO ledger_meta (key, value) VALUES (?1, ?2)")?
+            .execute(params![META_HASH_ALGORITHM, algo.name()])?;
+    }
+    let hash = algo.chain_hash(&head.hash, bytes);
     insert.execute(params![
         seq as i64,
         kind.as_str(),
         record_ref,
-        ALGO_SHA256,
+        algo.name(),
         &head.hash[..],
         &hash[..]
     ])?;

@@ -262,3 +262,28 @@ pub struct LedgerHead {
     /// Hash of the last record (32 zero bytes when empty).
     pub hash: [u8; 32],
 }
+
+/// One record of the hash chain as stored: what a regulator needs to point at a
+/// stored event or incident in the ledger (`seq`) and to check it (`hash`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    /// Position in the chain, from 1.
+    pub seq: u64,
+    /// `event` or `incident`.
+    pub kind: String,
+    /// Row number in the events or incidents table.
+    pub record_ref: u64,
+    /// Hash algorithm the record names (`sha256` or `sm3`).
+    pub algo: String,
+    /// Stored hash of the previous record (32 bytes unless tampered with).
+    pub prev_hash: Vec<u8>,
+    /// Stored hash of this record (32 bytes unless tampered with).
+    pub hash: Vec<u8>,
+}
+
+impl LedgerEntry {
+    /// The stored hash as lowercase hex, the form `VerifyLedger` reports.
+    pub fn hash_hex(&self) -> String {
+        hex::encode(&self.hash)
+    }
+}

@@ -8,11 +8,11 @@ use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 
 use crate::canonical::{
-    ALGO_SHA256, EventRecord, GENESIS_HASH, IncidentRecord, chain_hash, checkpoint_message,
+    ALGO_SHA256, EventRecord, GENESIS_HASH, HashAlgorithm, IncidentRecord, checkpoint_message,
 };
 use crate::error::Result;
 use crate::keys::key_id;
-use crate::store::Store;
+use crate::store::{Store, stored_algorithm};
 
 /// Why a record failed verification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,7 +32,9 @@ pub enum BadReason {
     CheckpointMismatch,
     /// A checkpoint was signed by a key outside the trusted set.
     UntrustedKey,
-    /// The record names a hash algorithm this build does not know.
+    /// The record names a hash algorithm this build does not know, or one other than
+    /// the ledger's (a ledger keeps one algorithm for life); or the ledger's own
+    /// algorithm entry is gone or unknown.
     UnknownAlgorithm,
     /// An event or incident row has no ledger record (inserted behind the ledger's back).
     Unchained,
@@ -78,6 +80,10 @@ pub struct VerifyOptions {
 pub struct VerifyReport {
     /// Ledger records walked.
     pub records: u64,
+    /// The ledger's hash algorithm (`sha256` or `sm3`; `sha256` for v1 files, which
+    /// knew no other).
+    #[serde(default = "default_algorithm")]
+    pub algorithm: String,
     /// Seq of the last record.
     pub head_seq: u64,
     /// Stored hash of the last record (zeros when empty); hex in JSON.
@@ -112,10 +118,11 @@ impl std::fmt::Display for VerifyReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "records: {}  head seq: {}  head hash: {}",
+            "records: {}  head seq: {}  head hash: {} ({})",
             self.records,
             self.head_seq,
-            hex::encode(self.head_hash)
+            hex::encode(self.head_hash),
+            self.algorithm
         )?;
         match self.last_checkpoint_seq {
             Some(s) => writeln!(
@@ -143,6 +150,10 @@ impl std::fmt::Display for VerifyReport {
             }
         }
     }
+}
+
+fn default_algorithm() -> String {
+    ALGO_SHA256.to_owned()
 }
 
 struct Checkpoint {
@@ -220,6 +231,47 @@ impl Store {
             }
         }
 
+        // The ledger's algorithm: from its metadata (v2), SHA-256 for a v1 file; a
+        // started v2 chain without the entry has lost it.
+        let v2 = self.schema_version()? >= 2;
+        let ledger_algo: Option<HashAlgorithm> = match stored_algorithm(conn)? {
+            Some(name) => {
+                let a = HashAlgorithm::from_name(&name);
+                if a.is_none() {
+                    findings.push(
+                        1,
+                        BadReason::UnknownAlgorithm,
+                        format!("the ledger's metadata names unknown algorithm `{name}`"),
+                    );
+                }
+                a
+            }
+            None if !v2 => Some(HashAlgorithm::Sha256),
+            None => {
+                let started: bool =
+                    conn.query_row("SELECT EXISTS(SELECT 1 FROM ledger)", [], |r| r.get(0))?;
+                if started {
+                    findings.push(
+                        1,
+                        BadReason::UnknownAlgorithm,
+                        "the ledger's algorithm entry (ledger_meta.hash_algorithm) is gone".into(),
+                    );
+                }
+                None
+            }
+        };
+        let algorithm = ledger_algo.map_or_else(
+            || {
+                if v2 {
+                    self.hash_algorithm()
+                        .map_or_else(|_| "unknown".to_owned(), |a| a.name().to_owned())
+                } else {
+                    default_algorithm()
+                }
+            },
+            |a| a.name().to_owned(),
+        );
+
         let mut evidence_st = conn.prepare(
             "SELECT client_event_id FROM incident_evidence WHERE incident_seq = ?1 ORDER BY pos",
         )?;
@@ -294,7 +346,7 @@ impl Store {
                 }
             }
 
-            if algo != ALGO_SHA256 {
+            let Some(record_algo) = HashAlgorithm::from_name(&algo) else {
                 findings.push(
                     seq,
                     BadReason::UnknownAlgorithm,
@@ -302,6 +354,17 @@ impl Store {
                 );
                 prev = stored_hash;
                 continue;
+            };
+            if let Some(l) = ledger_algo
+                && l != record_algo
+            {
+                // Still hashed below with the algorithm it names, so an edit of the
+                // record itself is reported too.
+                findings.push(
+                    seq,
+                    BadReason::UnknownAlgorithm,
+                    format!("record names algorithm `{algo}` but this ledger uses `{l}`"),
+                );
             }
 
             let (bytes, label) = match kind.as_str() {
@@ -384,7 +447,7 @@ impl Store {
                 }
             };
 
-            let computed = chain_hash(&stored_prev, &bytes);
+            let computed = record_algo.chain_hash(&stored_prev, &bytes);
             if computed[..] != stored_hash[..] {
                 findings.push(
                     seq,
@@ -451,6 +514,7 @@ impl Store {
         let head_hash: [u8; 32] = prev.as_slice().try_into().unwrap_or([0u8; 32]);
         Ok(VerifyReport {
             records,
+            algorithm,
             head_seq: last_seq,
             head_hash,
             checkpoints: checkpoints.len() as u64,

@@ -45,7 +45,7 @@ fn newer_schema_is_refused() {
             err,
             LedgerError::SchemaTooNew {
                 found: 99,
-                supported: 1
+                supported: SCHEMA_VERSION
             }
         ),
         "{err}"

@@ -65,8 +65,20 @@ pub fn tamper(path: &std::path::Path, sql: &str) {
 
 /// A store with 10 events then 2 incidents then 8 events (20 records), checkpoint every 5.
 pub fn populated(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    populated_with(dir, HashAlgorithm::Sha256)
+}
+
+/// [`populated`] with the chain hashed by `algo`.
+pub fn populated_with(dir: &tempfile::TempDir, algo: HashAlgorithm) -> std::path::PathBuf {
     let path = dir.path().join("l.db");
-    let mut s = Store::open(&path, &cfg(5)).unwrap();
+    let mut s = Store::open(
+        &path,
+        &StoreConfig {
+            hash_algorithm: algo,
+            ..cfg(5)
+        },
+    )
+    .unwrap();
     let first: Vec<_> = (1..=10)
         .map(|i| event(&format!("e{i}"), "V1", i, 1000 * i as i64))
         .collect();
