@@ -841,3 +841,75 @@ async fn rule_days_are_evicted_and_reloaded_without_duplicate_alarms() {
     assert_eq!(ack.duplicates, 5);
     assert_eq!(lifts(app.list_incidents(all, 0, 1000).await.unwrap()), 6);
 }
+
+/// Every incident's `get_incident` names its ledger record: the seq of a record of kind
+/// `incident` pointing at that incident's row, and the hash the ledger walk accepts at
+/// that seq (the walk verifies, and the next record links to that hash, or it is the
+/// head). Run for both chain algorithms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_incident_names_its_ledger_record() {
+    for algo in [
+        sortfleet_ledger::HashAlgorithm::Sha256,
+        sortfleet_ledger::HashAlgorithm::Sm3,
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let app = open(&dir, |c| c.hash_algorithm = algo).await;
+        let id = app
+            .store_plan(plan_a(), PlanOrigin::Imported, None, None)
+            .await
+            .unwrap();
+        app.publish_plan(&id).await.unwrap();
+        app.report_events(batch(violating_day())).await.unwrap();
+        let incidents = app
+            .list_incidents(IncidentQuery::default(), 0, 1000)
+            .await
+            .unwrap()
+            .incidents;
+        assert!(incidents.len() >= 4, "{incidents:?}");
+        let report = app.verify_ledger().await.unwrap();
+        assert!(report.is_ok(), "{report}");
+        assert_eq!(report.algorithm, algo.name());
+
+        let walk = sortfleet_ledger::Store::open_read_only(dir.path().join("t.db")).unwrap();
+        let mut seqs = Vec::new();
+        for r in &incidents {
+            let d = app.get_incident(&r.incident.id).await.unwrap();
+            let seq = d.ledger_seq.expect("incident has a ledger seq");
+            let hash = d.ledger_hash.expect("incident has a ledger hash");
+            let entry = walk.ledger_entry(seq).unwrap().unwrap();
+            assert_eq!(entry.kind, "incident");
+            assert_eq!(entry.algo, algo.name());
+            assert_eq!(entry.hash_hex(), hash);
+            let row = walk.incident_by_id(&r.incident.id).unwrap().unwrap();
+            assert_eq!(entry.record_ref, row.incident.seq);
+            if seq == report.head_seq {
+                assert_eq!(&report.head_hash[..], entry.hash.as_slice());
+            } else {
+                let next = walk.ledger_entry(seq + 1).unwrap().unwrap();
+                assert_eq!(next.prev_hash, entry.hash);
+            }
+            seqs.push(seq);
+        }
+        seqs.sort_unstable();
+        seqs.dedup();
+        assert_eq!(seqs.len(), incidents.len(), "distinct records per incident");
+        assert!(
+            matches!(
+                app.get_incident("no-such-incident").await,
+                Err(AppError::NotFound { .. })
+            ),
+            "unknown ids stay NotFound"
+        );
+        drop(app);
+        // The ledger keeps its algorithm: reopening with the other one is refused.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let other = match algo {
+            sortfleet_ledger::HashAlgorithm::Sha256 => sortfleet_ledger::HashAlgorithm::Sm3,
+            sortfleet_ledger::HashAlgorithm::Sm3 => sortfleet_ledger::HashAlgorithm::Sha256,
+        };
+        let mut cfg = AppConfig::new(dir.path().join("t.db"));
+        cfg.hash_algorithm = other;
+        let err = App::open(cfg, source()).await.unwrap_err();
+        assert!(err.to_string().contains("never switches"), "{err}");
+    }
+}

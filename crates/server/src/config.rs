@@ -22,6 +22,7 @@
 //! [ledger]                   # optional
 //! signing_key = "ledger.key" # Ed25519 seed, 64 hex characters (`sortfleet ledger keygen`)
 //! checkpoint_interval = 1000
+//! hash_algorithm = "sha256"  # chain hash: "sha256" (default) | "sm3"; fixed per ledger
 //!
 //! [service]                  # optional
 //! utc_offset_s = 3600
@@ -35,6 +36,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use sortfleet_ledger::HashAlgorithm;
 
 /// What may be wrong with a configuration file.
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +113,23 @@ pub struct LedgerSection {
     pub signing_key: Option<PathBuf>,
     /// A signed checkpoint every this many records.
     pub checkpoint_interval: Option<u64>,
+    /// Hash of the chain: `sha256` (default) or `sm3`. Takes effect with the
+    /// ledger's first record and is then fixed: a server started with another value
+    /// on an existing ledger refuses to open it instead of mixing algorithms.
+    pub hash_algorithm: Option<String>,
+}
+
+impl LedgerSection {
+    /// The configured chain algorithm (SHA-256 when unset).
+    pub fn hash_algorithm(&self) -> Result<HashAlgorithm, ConfigError> {
+        match &self.hash_algorithm {
+            None => Ok(HashAlgorithm::default()),
+            Some(s) => s.parse().map_err(|_| ConfigError::Invalid {
+                field: "ledger.hash_algorithm".into(),
+                msg: format!("`{s}` is neither `sha256` nor `sm3`"),
+            }),
+        }
+    }
 }
 
 /// Service tuning.
@@ -207,6 +226,7 @@ impl ServerConfig {
                 return Err(invalid("vehicle_id", "must not be empty"));
             }
         }
+        self.ledger.hash_algorithm()?;
         if let Some(d) = &self.service.durability
             && !matches!(d.as_str(), "full" | "normal")
         {
@@ -282,6 +302,21 @@ key = "k.pem"
         let bad_role = "[[tokens]]\ntoken=\"x\"\nrole=\"admin\"\n";
         assert!(ServerConfig::parse(bad_role, false).is_err());
         assert!(ServerConfig::parse("[service]\ndurability=\"maybe\"\n", false).is_err());
+        assert!(
+            ServerConfig::parse("[ledger]\nhash_algorithm=\"md5\"\n", false)
+                .unwrap_err()
+                .contains("ledger.hash_algorithm")
+        );
+    }
+
+    #[test]
+    fn hash_algorithm_defaults_to_sha256_and_accepts_sm3() {
+        let none = ServerConfig::parse(TOML, false).unwrap();
+        assert_eq!(none.ledger.hash_algorithm().unwrap(), HashAlgorithm::Sha256);
+        let sm3 = ServerConfig::parse("[ledger]\nhash_algorithm = \"sm3\"\n", false).unwrap();
+        assert_eq!(sm3.ledger.hash_algorithm().unwrap(), HashAlgorithm::Sm3);
+        let json = ServerConfig::parse(r#"{"ledger":{"hash_algorithm":"SHA256"}}"#, true).unwrap();
+        assert_eq!(json.ledger.hash_algorithm().unwrap(), HashAlgorithm::Sha256);
     }
 
     #[test]

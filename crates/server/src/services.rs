@@ -458,7 +458,10 @@ impl SupervisionService for Service {
     ) -> Result<Response<v1::VerifyLedgerResponse>, Status> {
         self.who(&req)?.require_supervisor()?;
         let report = self.app.verify_ledger().await.status()?;
-        Ok(Response::new(wire::verify_to_proto(&report)))
+        let mut resp = wire::verify_to_proto(&report);
+        // The ledger's own algorithm (sha256 or sm3), whatever the conversion assumes.
+        resp.hash_algorithm.clone_from(&report.algorithm);
+        Ok(Response::new(resp))
     }
 
     async fn scorecard(

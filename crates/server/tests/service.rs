@@ -362,3 +362,184 @@ fn arbitrary_events_through_intake_and_rules_never_panic() {
     let report = rt.block_on(app.verify_ledger()).unwrap();
     assert!(report.is_ok(), "{report}");
 }
+
+fn with_token<T>(msg: T, token: &str) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(msg);
+    r.metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    r
+}
+
+fn violating_events() -> Vec<v1::TruckEvent> {
+    use v1::truck_event::Kind;
+    // 2025-11-30 07:00 UTC onwards, at the depot, 2.2 km from the only facility.
+    let t0 = 1_764_486_000i64;
+    let here = Some(v1::LatLon {
+        lat: 30.0,
+        lon: 120.0,
+    });
+    let ev = |n: u64, kind: Kind| v1::TruckEvent {
+        client_event_id: format!("g{n}"),
+        device_seq: n,
+        vehicle_id: "T1".into(),
+        occurred_at: Some(prost_types::Timestamp {
+            seconds: t0 + n as i64 * 60,
+            nanos: 0,
+        }),
+        position: here,
+        kind: Some(kind),
+    };
+    vec![
+        ev(1, Kind::ShiftStart(v1::ShiftStart {})),
+        // A lift without a valid tag.
+        ev(
+            2,
+            Kind::BinScan(v1::BinScan {
+                bin_id: String::new(),
+                stream: 0,
+                point_id: String::new(),
+                lift_weight_kg: Some(40),
+                tag_valid: false,
+            }),
+        ),
+        // Tipping far from every facility.
+        ev(3, Kind::BodySensor(v1::BodySensor { tipping: true })),
+    ]
+}
+
+/// Over a real socket: GetIncident names each incident's ledger record, and its
+/// `ledger_hash` is the hash the ledger walk holds at `ledger_seq` (VerifyLedger's head
+/// hash for the last record, the next record's link otherwise). Both chain algorithms;
+/// VerifyLedger reports the ledger's own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_incident_ledger_hash_is_the_verified_record_hash() {
+    use v1::supervision_service_client::SupervisionServiceClient;
+    use v1::terminal_service_client::TerminalServiceClient;
+    for algo in [
+        sortfleet_ledger::HashAlgorithm::Sha256,
+        sortfleet_ledger::HashAlgorithm::Sm3,
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        let mut cfg = AppConfig::new(&db);
+        cfg.durability = sortfleet_ledger::Durability::Normal;
+        cfg.hash_algorithm = algo;
+        let app = App::open(cfg, source()).await.unwrap();
+        app.upsert_master(master()).await.unwrap();
+        let auth = Auth::new(&[
+            TokenEntry {
+                token: "t1".into(),
+                name: None,
+                role: Role::Terminal {
+                    vehicle_id: "T1".into(),
+                },
+            },
+            TokenEntry {
+                token: "reg".into(),
+                name: None,
+                role: Role::Regulator,
+            },
+        ]);
+        let routes = sortfleet_server::routes(app, auth).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(sortfleet_server::serve_with(
+            routes,
+            listener,
+            None,
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        let ch = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+
+        let mut term = TerminalServiceClient::new(ch.clone());
+        let batch = v1::EventBatch {
+            vehicle_id: "T1".into(),
+            device_id: "tab-1".into(),
+            events: violating_events(),
+        };
+        let mut acks = term
+            .report_events(with_token(futures::stream::iter([batch]), "t1"))
+            .await
+            .unwrap()
+            .into_inner();
+        let ack = acks.next().await.unwrap().unwrap();
+        assert_eq!((ack.acked_device_seq, ack.accepted), (3, 3), "{ack:?}");
+        drop(acks);
+
+        let mut sup = SupervisionServiceClient::new(ch.clone());
+        let listed = sup
+            .list_incidents(with_token(
+                v1::ListIncidentsRequest {
+                    filter: None,
+                    page_size: 1000,
+                    page_token: String::new(),
+                },
+                "reg",
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .incidents;
+        assert!(!listed.is_empty(), "the day raised no incident");
+        let verified = sup
+            .verify_ledger(with_token(v1::VerifyLedgerRequest {}, "reg"))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(verified.ok, "{verified:?}");
+        assert_eq!(verified.hash_algorithm, algo.name());
+
+        let walk = sortfleet_ledger::Store::open_read_only(&db).unwrap();
+        let mut last_seq = 0;
+        for inc in &listed {
+            let got = sup
+                .get_incident(with_token(
+                    v1::GetIncidentRequest {
+                        incident_id: inc.id.clone(),
+                    },
+                    "reg",
+                ))
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(got.incident.as_ref().unwrap().id, inc.id);
+            assert!(got.ledger_seq > 0, "{got:?}");
+            assert_eq!(got.ledger_hash.len(), 64, "{got:?}");
+            let entry = walk.ledger_entry(got.ledger_seq).unwrap().unwrap();
+            assert_eq!(
+                (entry.kind.as_str(), entry.algo.as_str()),
+                ("incident", algo.name())
+            );
+            assert_eq!(entry.hash_hex(), got.ledger_hash);
+            if got.ledger_seq == verified.record_count {
+                assert_eq!(got.ledger_hash, verified.head_hash);
+            } else {
+                let next = walk.ledger_entry(got.ledger_seq + 1).unwrap().unwrap();
+                assert_eq!(next.prev_hash, entry.hash);
+            }
+            last_seq = last_seq.max(got.ledger_seq);
+        }
+        // The incidents were chained after the events that raised them: the head.
+        assert_eq!(last_seq, verified.record_count);
+
+        let missing = sup
+            .get_incident(with_token(
+                v1::GetIncidentRequest {
+                    incident_id: "no-such".into(),
+                },
+                "reg",
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(missing.code(), tonic::Code::NotFound);
+        let _ = stop.send(());
+        server.await.unwrap().unwrap();
+    }
+}

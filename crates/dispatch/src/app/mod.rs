@@ -42,8 +42,8 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use futures::Stream;
 use sortfleet_ledger::{
-    CheckpointKey, Durability, EventFilter, IncidentFilter, MasterKind, NewTerminalMessage, Store,
-    StoreConfig, VerifyOptions, VerifyReport, VerifyingKey,
+    CheckpointKey, Durability, EventFilter, HashAlgorithm, IncidentFilter, MasterKind,
+    NewTerminalMessage, Store, StoreConfig, VerifyOptions, VerifyReport, VerifyingKey,
 };
 use sortfleet_model::event::{EventKind, TruckEvent};
 use sortfleet_model::incident::Incident;
@@ -66,6 +66,9 @@ pub struct AppConfig {
     pub signing_key: Option<CheckpointKey>,
     /// A signed checkpoint every this many ledger records.
     pub checkpoint_interval: u64,
+    /// Hash algorithm of the ledger chain. Fixed by the ledger's first record: opening
+    /// a ledger started with another one fails instead of mixing algorithms.
+    pub hash_algorithm: HashAlgorithm,
     /// Commit durability (`Full` fsyncs every group commit).
     pub durability: Durability,
     /// Terminal messages kept per vehicle; older resumes get a resync snapshot.
@@ -100,6 +103,7 @@ impl AppConfig {
             db_path: db_path.into(),
             signing_key: None,
             checkpoint_interval: 1000,
+            hash_algorithm: HashAlgorithm::Sha256,
             durability: Durability::Full,
             resync_keep: 1000,
             heartbeat: Duration::from_secs(15),
@@ -125,6 +129,7 @@ impl std::fmt::Debug for AppConfig {
                 &self.signing_key.as_ref().map(|k| k.key_id().to_owned()),
             )
             .field("checkpoint_interval", &self.checkpoint_interval)
+            .field("hash_algorithm", &self.hash_algorithm)
             .field("durability", &self.durability)
             .field("resync_keep", &self.resync_keep)
             .field("heartbeat", &self.heartbeat)
@@ -319,6 +324,7 @@ impl App {
             durability: cfg.durability,
             checkpoint_every: cfg.checkpoint_interval,
             checkpoint_key: cfg.signing_key.clone(),
+            hash_algorithm: cfg.hash_algorithm,
             ..StoreConfig::default()
         };
         let path = cfg.db_path.clone();
@@ -875,13 +881,23 @@ impl App {
         })
     }
 
-    /// One incident with its evidence events.
+    /// One incident with its evidence events and its ledger record (seq and stored
+    /// hash, hex). An incident and its ledger record commit in one transaction, so a
+    /// visible incident has a visible record unless the file was tampered with (then
+    /// both ledger fields stay `None` and `verify_ledger` names the damage).
     pub async fn get_incident(&self, incident_id: &str) -> AppResult<IncidentDetail> {
         let id = incident_id.to_owned();
-        let found = self
+        let (found, entry) = self
             .inner
             .readers
-            .read(move |s| s.incident_by_id(&id))
+            .read(move |s| {
+                let found = s.incident_by_id(&id)?;
+                let entry = match &found {
+                    Some(_) => s.incident_ledger_entry(&id)?,
+                    None => None,
+                };
+                Ok((found, entry))
+            })
             .await?;
         let found = found.ok_or_else(|| AppError::not_found("incident", incident_id))?;
         let mut stored = found.incident;
@@ -895,8 +911,8 @@ impl App {
         Ok(IncidentDetail {
             record,
             evidence,
-            ledger_seq: None,
-            ledger_hash: None,
+            ledger_seq: entry.as_ref().map(|e| e.seq),
+            ledger_hash: entry.as_ref().map(sortfleet_ledger::LedgerEntry::hash_hex),
         })
     }
 
