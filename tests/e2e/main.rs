@@ -5,7 +5,9 @@ mod browser;
 mod demo;
 mod live_map;
 mod server;
+mod support;
 mod validate;
+mod violations;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -9,6 +9,7 @@ use sortfleet_model::{
     VehicleId,
 };
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 /// Bad master data handed to the context; names the offending item and field.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -47,13 +48,18 @@ pub enum ContextError {
     },
 }
 
-/// Tunable limits of the rules. Distances in metres, durations in milliseconds.
+/// Tunable limits of the rules. Distances in metres, durations in milliseconds. A
+/// limit missing from a stored or configured set takes its default.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Thresholds {
     /// Farther than this from every corridor polyline counts as off the route.
     pub corridor_m: f64,
     /// How long a truck may stay off its corridor before `ROUTE_DEVIATION` fires.
     pub deviation_ms: i64,
+    /// Buffer around a vehicle's service area (the convex hull of its published route);
+    /// beyond it `ROUTE_DEVIATION` fires at once.
+    pub service_area_m: f64,
     /// Radius around a collection point within which the truck counts as stopped there.
     pub stop_radius_m: f64,
     /// How long the truck must stay near another stream's point to count as a stop.
@@ -79,6 +85,7 @@ impl Default for Thresholds {
         Self {
             corridor_m: 250.0,
             deviation_ms: 180_000,
+            service_area_m: 1_000.0,
             stop_radius_m: 30.0,
             stop_dwell_ms: 60_000,
             mass_tolerance_pct: 15,
@@ -239,6 +246,46 @@ pub struct RuleContext {
     point_grid: HashMap<(i32, i32), Vec<PointId>>,
     /// Corridor segments per vehicle, by grid cell.
     corridor_grid: BTreeMap<VehicleId, SegmentIndex>,
+    /// Service area per vehicle, built on first use (so that points and facilities
+    /// added after the vehicle count) and reset whenever they change.
+    service_areas: BTreeMap<VehicleId, OnceLock<Option<ServiceArea>>>,
+}
+
+/// Where a vehicle's published route takes it: the convex hull of its corridor, depot,
+/// planned points and planned facilities, in a plane around `origin`. The corridor
+/// says "on the road the plan drew"; the area says "in the part of town the day is
+/// about", which still holds when a plan has no road geometry.
+#[derive(Clone, Debug)]
+struct ServiceArea {
+    origin: LatLon,
+    hull: Vec<(f64, f64)>,
+}
+
+impl ServiceArea {
+    /// The area of `plan`; `None` for a vehicle dispatched for nothing.
+    fn build(ctx: &RuleContext, plan: &VehiclePlan) -> Option<Self> {
+        if plan.trips.is_empty() {
+            return None;
+        }
+        let mut pts: Vec<LatLon> = plan.corridor.iter().flatten().copied().collect();
+        pts.extend(plan.depot);
+        for t in &plan.trips {
+            pts.extend(
+                t.visits
+                    .iter()
+                    .filter_map(|v| ctx.points.get(&v.point).and_then(|p| p.position)),
+            );
+            pts.extend(
+                t.facility
+                    .as_ref()
+                    .and_then(|f| ctx.facilities.get(f))
+                    .map(|f| f.position),
+            );
+        }
+        let origin = *pts.first()?;
+        let hull = geo::convex_hull(pts.iter().map(|p| geo::to_plane(&origin, p)).collect());
+        Some(Self { origin, hull })
+    }
 }
 
 /// Corridor segments of one vehicle bucketed by grid cell, so that "is the truck on its
@@ -444,6 +491,7 @@ impl RuleContext {
         }
         self.corridor_grid
             .insert(plan.id.clone(), SegmentIndex::build(&plan.corridor));
+        self.service_areas.insert(plan.id.clone(), OnceLock::new());
         self.vehicles.insert(plan.id.clone(), plan);
         self.planned_at.clear();
         for v in self.vehicles.values() {
@@ -465,6 +513,7 @@ impl RuleContext {
             });
         }
         self.facilities.insert(id, site);
+        self.reset_service_areas();
         Ok(())
     }
 
@@ -485,6 +534,7 @@ impl RuleContext {
                 .push(id.clone());
         }
         self.points.insert(id, info);
+        self.reset_service_areas();
         Ok(())
     }
 
@@ -497,6 +547,12 @@ impl RuleContext {
             *n = n.saturating_sub(1);
         }
         *self.bins_at.entry((info.point, info.stream)).or_default() += 1;
+    }
+
+    fn reset_service_areas(&mut self) {
+        for a in self.service_areas.values_mut() {
+            *a = OnceLock::new();
+        }
     }
 
     /// Records how many contamination incidents `point` already had (history from the
@@ -642,6 +698,25 @@ impl RuleContext {
             .chain(&ix.long)
             .any(|s| seg(s) <= limit);
         Some(!near)
+    }
+
+    /// How far `pos` lies outside the vehicle's service area (0 inside); `None` when
+    /// the vehicle is dispatched for nothing. See [`Thresholds::service_area_m`].
+    pub fn outside_service_area_m(&self, plan: &VehiclePlan, pos: &LatLon) -> Option<f64> {
+        let a = self
+            .service_areas
+            .get(&plan.id)?
+            // Built from the stored plan, like the corridor index.
+            .get_or_init(|| {
+                self.vehicles
+                    .get(&plan.id)
+                    .and_then(|v| ServiceArea::build(self, v))
+            })
+            .as_ref()?;
+        Some(geo::dist_outside_hull(
+            &a.hull,
+            geo::to_plane(&a.origin, pos),
+        ))
     }
 
     /// The district an incident at `point` of `vehicle` is booked to.

@@ -46,6 +46,9 @@ pub struct Facts {
     pub at_depot: bool,
     /// Off the route corridor (outside facilities and depot); `None` when unknowable.
     pub off_corridor: Option<bool>,
+    /// Farther than the buffer outside the vehicle's service area (outside facilities
+    /// and depot); `None` when unknowable.
+    pub outside_area: Option<bool>,
     /// A point of another stream's route the truck is at (by position or by scan).
     pub foreign_point: Option<PointId>,
     /// The resolved scan, for bin scans.
@@ -401,6 +404,7 @@ fn close_shift_inner(
     }
     st.on_shift = false;
     st.off_corridor_since = None;
+    st.out_of_area_since = None;
     st.dwell = None;
     st.pending_tip = None;
 }
@@ -427,6 +431,12 @@ fn derive(
         (Some(v), Some(p)) => ctx
             .off_corridor(v, &p)
             .map(|off| off && in_facility.is_none() && !at_depot),
+        _ => None,
+    };
+    let outside_area = match (plan, position) {
+        (Some(v), Some(p)) => ctx
+            .outside_service_area_m(v, &p)
+            .map(|d| d > th.service_area_m && in_facility.is_none() && !at_depot),
         _ => None,
     };
     let scan = match &ev.kind {
@@ -460,6 +470,7 @@ fn derive(
         in_facility,
         at_depot,
         off_corridor,
+        outside_area,
         foreign_point,
         scan,
         expected_stream: plan.and_then(|v| v.stream_for_trip(st.trips_done)),
@@ -479,6 +490,14 @@ fn apply(st: &mut VehicleState, ev: &TruckEvent, facts: &Facts) {
         }
         Some(true) => {}
         Some(false) => st.off_corridor_since = None,
+        None => {}
+    }
+    match facts.outside_area {
+        Some(true) if st.out_of_area_since.is_none() => {
+            st.out_of_area_since = Some((at, id.clone()));
+        }
+        Some(true) => {}
+        Some(false) => st.out_of_area_since = None,
         None => {}
     }
     match &facts.foreign_point {

@@ -79,6 +79,70 @@ pub fn dist_to_polyline_m(p: &LatLon, line: &[LatLon]) -> f64 {
     }
 }
 
+/// `p` in a local plane: metres east and north of `origin` (equirectangular, scaled at
+/// the origin's latitude; accurate over the few kilometres of one vehicle's day).
+pub fn to_plane(origin: &LatLon, p: &LatLon) -> (f64, f64) {
+    let kx = M_PER_DEG * origin.lat.to_radians().cos();
+    ((p.lon - origin.lon) * kx, (p.lat - origin.lat) * M_PER_DEG)
+}
+
+fn cross(o: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
+    (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0)
+}
+
+/// Convex hull of planar points, counter-clockwise, without collinear or repeated
+/// vertices (Andrew's monotone chain). Non-finite points are ignored; fewer than three
+/// distinct points give the points themselves (a point or a segment).
+pub fn convex_hull(mut pts: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    pts.retain(|p| p.0.is_finite() && p.1.is_finite());
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    pts.dedup();
+    if pts.len() < 3 {
+        return pts;
+    }
+    let mut lower: Vec<(f64, f64)> = Vec::new();
+    for &p in &pts {
+        while lower.len() >= 2 && cross(lower[lower.len() - 2], lower[lower.len() - 1], p) <= 0.0 {
+            lower.pop();
+        }
+        lower.push(p);
+    }
+    let mut upper: Vec<(f64, f64)> = Vec::new();
+    for &p in pts.iter().rev() {
+        while upper.len() >= 2 && cross(upper[upper.len() - 2], upper[upper.len() - 1], p) <= 0.0 {
+            upper.pop();
+        }
+        upper.push(p);
+    }
+    lower.pop();
+    upper.pop();
+    lower.extend(upper);
+    lower
+}
+
+/// How far `q` lies outside the convex polygon `hull` (counter-clockwise, as from
+/// [`convex_hull`]); 0 inside or on the boundary, infinite for an empty hull.
+pub fn dist_outside_hull(hull: &[(f64, f64)], q: (f64, f64)) -> f64 {
+    let rel = |a: (f64, f64)| (a.0 - q.0, a.1 - q.1);
+    match hull {
+        [] => f64::INFINITY,
+        [a] => {
+            let (x, y) = rel(*a);
+            (x * x + y * y).sqrt()
+        }
+        _ => {
+            let n = hull.len();
+            let edges = (0..n).map(|i| (hull[i], hull[(i + 1) % n]));
+            if n >= 3 && edges.clone().all(|(a, b)| cross(a, b, q) >= 0.0) {
+                return 0.0;
+            }
+            edges
+                .map(|(a, b)| seg_dist_origin(rel(a), rel(b)))
+                .fold(f64::INFINITY, f64::min)
+        }
+    }
+}
+
 /// Distance from the origin to segment a-b in the plane.
 fn seg_dist_origin(a: (f64, f64), b: (f64, f64)) -> f64 {
     let (dx, dy) = (b.0 - a.0, b.1 - a.1);
@@ -120,5 +184,27 @@ mod tests {
         assert!(cs.contains(&cell(&q)));
         assert!(cells_around(&p, 1e9).is_none());
         assert!(cells_around(&p, f64::NAN).is_none());
+    }
+
+    #[test]
+    fn hull_drops_inner_points_and_measures_outside() {
+        let sq = [(0.0, 0.0), (100.0, 0.0), (100.0, 100.0), (0.0, 100.0)];
+        let mut pts = sq.to_vec();
+        pts.extend([(50.0, 50.0), (50.0, 0.0), (f64::NAN, 1.0), (100.0, 100.0)]);
+        let h = convex_hull(pts);
+        assert_eq!(h.len(), 4, "{h:?}");
+        for p in sq {
+            assert!(h.contains(&p));
+        }
+        assert_eq!(dist_outside_hull(&h, (50.0, 50.0)), 0.0);
+        assert_eq!(dist_outside_hull(&h, (100.0, 40.0)), 0.0);
+        assert!((dist_outside_hull(&h, (130.0, 50.0)) - 30.0).abs() < 1e-9);
+        assert!((dist_outside_hull(&h, (103.0, 104.0)) - 5.0).abs() < 1e-9);
+        // Degenerate hulls: a segment and a point.
+        let seg = convex_hull(vec![(0.0, 0.0), (10.0, 0.0), (5.0, 0.0)]);
+        assert_eq!(seg.len(), 2, "{seg:?}");
+        assert!((dist_outside_hull(&seg, (5.0, 3.0)) - 3.0).abs() < 1e-9);
+        assert!((dist_outside_hull(&[(0.0, 0.0)], (3.0, 4.0)) - 5.0).abs() < 1e-9);
+        assert!(dist_outside_hull(&[], (0.0, 0.0)).is_infinite());
     }
 }

@@ -143,6 +143,8 @@ pub struct VehicleState {
     pub last_load: Option<Kilograms>,
     /// Since when (and since which event) the truck is off its corridor.
     pub off_corridor_since: Option<(i64, String)>,
+    /// Since when (and since which event) the truck is beyond its service area.
+    pub out_of_area_since: Option<(i64, String)>,
     /// Foreign point the truck lingers at: (point, since, first event id).
     pub dwell: Option<(PointId, i64, String)>,
     /// Tipping seen inside a facility geofence, waiting for its ticket.

@@ -103,23 +103,30 @@ fn revision_reason_to_proto(r: RevisionReason) -> i32 {
 }
 
 /// A driver's warning as the wire incident (vehicle from the stream it travels on).
-pub fn warning_to_proto(w: &ViolationWarning, vehicle: &VehicleId) -> v1::ViolationWarning {
+/// `created_at` is the carrying message's creation time: the writer stores a warning
+/// in the same transaction that records its incident, so it stands for `detected_at`
+/// when the warning does not carry its own.
+pub fn warning_to_proto(
+    w: &ViolationWarning,
+    vehicle: &VehicleId,
+    created_at: Option<i64>,
+) -> v1::ViolationWarning {
     v1::ViolationWarning {
         incident: Some(v1::Incident {
-            seq: 0,
+            seq: w.incident_seq.unwrap_or(0),
             id: w.incident_id.clone(),
             rule: rule_to_proto(w.rule),
-            rule_version: 0,
+            rule_version: w.rule_version,
             severity: severity_to_proto(w.severity),
             vehicle_id: vehicle.0.clone(),
             trip_index: w.trip_index,
             stream: opt_stream_to_proto(w.stream),
-            district_id: String::new(),
-            point_id: String::new(),
+            district_id: w.district.as_ref().map(|d| d.0.clone()).unwrap_or_default(),
+            point_id: w.point.as_ref().map(|p| p.0.clone()).unwrap_or_default(),
             evidence_event_ids: w.evidence.clone(),
             position: w.position.as_ref().map(ToProto::to_proto),
             occurred_at: Some(unix_ms_to_proto(w.occurred_at)),
-            detected_at: None,
+            detected_at: w.detected_at.or(created_at).map(unix_ms_to_proto),
             message: w.message.clone(),
         }),
     }
@@ -147,7 +154,9 @@ pub fn terminal_message_to_proto(
             version: u32_sat(c.version),
             reason: c.reason.clone(),
         }),
-        TerminalBody::ViolationWarning(w) => Body::ViolationWarning(warning_to_proto(w, vehicle)),
+        TerminalBody::ViolationWarning(w) => {
+            Body::ViolationWarning(warning_to_proto(w, vehicle, Some(m.created_at)))
+        }
         TerminalBody::Heartbeat { head_seq } => Body::Heartbeat(v1::Heartbeat {
             head_seq: *head_seq,
         }),
@@ -158,7 +167,7 @@ pub fn terminal_message_to_proto(
                 warnings: s
                     .warnings
                     .iter()
-                    .map(|w| warning_to_proto(w, vehicle))
+                    .map(|w| warning_to_proto(w, vehicle, None))
                     .collect(),
             }),
         }),

@@ -103,9 +103,8 @@ fn snapshot(
         let Some(last) = page.last() else { break };
         after = last.seq;
         for i in page {
-            if let Ok(b) = serde_json::from_value::<IncidentBody>(i.body) {
-                snap.warnings
-                    .push(ViolationWarning::from_incident(&b.incident, b.trip_index));
+            if let Ok(r) = to_record(i) {
+                snap.warnings.push(ViolationWarning::from_record(&r));
             }
         }
     }

@@ -153,23 +153,44 @@ pub struct Cancellation {
     pub reason: String,
 }
 
-/// A violation detected on this truck, for the driver.
+/// A violation detected on this truck, for the driver: everything the incident
+/// records (rule and version, severity, evidence, where and when), so the terminal can
+/// show the same facts the regulator sees.
+///
+/// Stored as JSON in the terminal outbox; fields added after the first release carry
+/// `#[serde(default)]` so that older stored warnings still decode.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ViolationWarning {
     /// Incident id (as in the supervision API).
     pub incident_id: String,
+    /// The incident's ledger seq, when the warning was built from the stored record.
+    #[serde(default)]
+    pub incident_seq: Option<u64>,
     /// The rule.
     pub rule: RuleId,
+    /// Version of the rule's logic that fired (0 only on warnings stored before it was kept).
+    #[serde(default)]
+    pub rule_version: u32,
     /// Severity.
     pub severity: Severity,
     /// The stream involved.
     pub stream: Option<Stream>,
+    /// District the incident is booked to, when known.
+    #[serde(default)]
+    pub district: Option<DistrictId>,
+    /// The collection point concerned, when one is.
+    #[serde(default)]
+    pub point: Option<PointId>,
     /// Trip index within the vehicle's day, when known.
     pub trip_index: Option<u32>,
     /// Where.
     pub position: Option<LatLon>,
     /// When the violating event happened.
     pub occurred_at: Millis,
+    /// When the server detected it; `None` until known (the outbox message's creation
+    /// time is the same instant: the warning is stored in the incident's transaction).
+    #[serde(default)]
+    pub detected_at: Option<Millis>,
     /// What happened and what to do.
     pub message: String,
     /// Client event ids of the evidence.
@@ -181,15 +202,33 @@ impl ViolationWarning {
     pub fn from_incident(i: &Incident, trip_index: Option<u32>) -> Self {
         Self {
             incident_id: i.id.clone(),
+            incident_seq: None,
             rule: i.rule,
+            rule_version: i.rule_version,
             severity: i.severity,
             stream: i.stream,
+            district: i.district.clone(),
+            point: i.point.clone(),
             trip_index,
             position: i.position,
             occurred_at: i.occurred_at,
+            detected_at: None,
             message: i.message.clone(),
             evidence: i.evidence.clone(),
         }
+    }
+
+    /// The driver's view of a stored incident (ledger seq and detection time included).
+    pub fn from_record(r: &IncidentRecord) -> Self {
+        Self::from_incident(&r.incident, r.trip_index).recorded(r.seq, r.detected_at)
+    }
+
+    /// Adds what recording the incident established: its ledger seq and detection time.
+    #[must_use]
+    pub fn recorded(mut self, incident_seq: u64, detected_at: Millis) -> Self {
+        self.incident_seq = Some(incident_seq);
+        self.detected_at = Some(detected_at);
+        self
     }
 }
 

@@ -4,6 +4,8 @@
 //! one incident per source point (feeding its accuracy rate); a point with an earlier
 //! contamination (today or in the store's history) escalates from notice to refusal
 //! (critical). Without an identified source, one trip-level incident lists the points.
+//! Evidence per source: the driver's report and the lifts of another (known) stream
+//! there, then the ticket. Version 2 stopped citing untagged lifts as such.
 
 use super::{Cx, Draft, Rule};
 use crate::state::{Trip, TripEnd, TripEndKind, VehicleState};
@@ -18,7 +20,7 @@ impl Rule for ContaminatedDelivery {
         RuleId::ContaminatedDelivery
     }
     fn version(&self) -> u32 {
-        1
+        2
     }
     fn severity(&self) -> Severity {
         Severity::Notice
@@ -72,7 +74,13 @@ impl Rule for ContaminatedDelivery {
             evidence.extend(
                 trip.pickups
                     .iter()
-                    .filter(|k| k.point.as_ref() == Some(&p) && k.stream != trip.stream)
+                    // Lifts of a known other stream, as in `contamination_sources`:
+                    // an untagged lift proves nothing about the stream it held.
+                    .filter(|k| {
+                        k.point.as_ref() == Some(&p)
+                            && k.stream.is_some()
+                            && k.stream != trip.stream
+                    })
                     .map(|k| k.event.clone()),
             );
             evidence.push(ticket.clone());
@@ -123,6 +131,21 @@ mod tests {
             only(&b, RuleId::ContaminatedDelivery)[0].severity,
             Severity::Critical
         );
+    }
+
+    #[test]
+    fn evidence_cites_the_foreign_lifts_not_untagged_ones() {
+        let mut w = World::new();
+        w.start();
+        w.scan("KB1");
+        w.scan("RB1");
+        w.scan_untagged("P1");
+        let inc = w.ticket_purity("F_K", Stream::Kitchen, 40, 60);
+        let r = only(&inc, RuleId::ContaminatedDelivery);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].point.as_ref().map(|p| p.as_str()), Some("P1"));
+        // RB1's scan (e0003) and the ticket (e0005); not the untagged lift (e0004).
+        assert_eq!(r[0].evidence, ["e0003", "e0005"]);
     }
 
     #[test]

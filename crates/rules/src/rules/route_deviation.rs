@@ -1,7 +1,19 @@
-//! `ROUTE_DEVIATION`: the truck stays off its published corridor longer than the
-//! threshold (facility geofences and the depot count as on-route), or it stops at a
-//! point of another stream's route (it lingers there for the dwell time, or lifts a bin
-//! there), or it unloads at a facility its plan does not send it to (notice only).
+//! `ROUTE_DEVIATION`, four ways (facility geofences and the depot always count as on
+//! the route):
+//!
+//! - corridor: the truck stays farther than `corridor_m` from its published road
+//!   geometry for `deviation_ms` (one incident per excursion);
+//! - service area: the truck is farther than `service_area_m` outside the convex hull
+//!   of everything its published route touches (corridor, depot, planned points and
+//!   facilities). Fires at the first such fix, without waiting: that far out there is
+//!   no detour that explains it. One incident per excursion. It also covers plans
+//!   without road geometry;
+//! - foreign stop: it stops at a point of another stream's route (lingers within
+//!   `stop_radius_m` for `stop_dwell_ms`, or lifts a bin there);
+//! - unplanned facility: it unloads at a facility its plan does not send it to
+//!   (notice only).
+//!
+//! Version 2 added the service area.
 
 use super::{Cx, Draft, Rule, Seen};
 use sortfleet_model::event::EventKind;
@@ -16,7 +28,7 @@ impl Rule for RouteDeviation {
         RuleId::RouteDeviation
     }
     fn version(&self) -> u32 {
-        1
+        2
     }
     fn severity(&self) -> Severity {
         Severity::Warning
@@ -51,6 +63,34 @@ impl Rule for RouteDeviation {
                     },
                 );
             }
+        }
+        if f.outside_area == Some(true) {
+            let (id0, first) = match &st.out_of_area_since {
+                Some((_, id)) => (id.clone(), false),
+                None => (ev.client_event_id.clone(), true),
+            };
+            let d = f
+                .position
+                .and_then(|p| cx.ctx.outside_service_area_m(plan, &p))
+                .unwrap_or(0.0);
+            let mut evidence = vec![id0.clone()];
+            if !first {
+                evidence.push(ev.client_event_id.clone());
+            }
+            cx.raise(
+                self,
+                Draft {
+                    key: format!("area:{id0}"),
+                    stream: st.trip.stream,
+                    evidence,
+                    position: f.position,
+                    occurred_at: ev.occurred_at,
+                    message: format!(
+                        "left the service area of its published route: {d:.0} m outside it"
+                    ),
+                    ..Draft::default()
+                },
+            );
         }
         if let Some(fp) = &f.foreign_point {
             let (t0, id0) = match &st.dwell {
@@ -107,8 +147,8 @@ impl Rule for RouteDeviation {
 #[cfg(test)]
 mod tests {
     use super::super::testutil::*;
-    use sortfleet_model::Stream;
     use sortfleet_model::incident::{RuleId, Severity};
+    use sortfleet_model::{LatLon, Stream};
 
     #[test]
     fn fires_after_threshold_off_corridor_once() {
@@ -123,6 +163,71 @@ mod tests {
         assert!(only(&w.at(FAR), RuleId::RouteDeviation).is_empty());
     }
 
+    fn area(inc: &[sortfleet_model::incident::Incident]) -> usize {
+        only(inc, RuleId::RouteDeviation)
+            .iter()
+            .filter(|i| i.id.contains(":area:"))
+            .count()
+    }
+
+    #[test]
+    fn leaving_the_service_area_fires_at_once_and_once_per_excursion() {
+        let mut w = World::new();
+        w.start();
+        // FAR is kilometres outside the hull of DEPOT, P1, P2, CORNER and F_K.
+        let first = w.at(FAR);
+        assert_eq!(area(&first), 1, "{first:#?}");
+        assert!(
+            only(&first, RuleId::RouteDeviation)[0]
+                .message
+                .contains("service area")
+        );
+        w.wait(60_000);
+        assert_eq!(area(&w.at(FAR)), 0);
+        // Back on the route, then out again: a new excursion.
+        w.at(ROAD);
+        assert_eq!(area(&w.at(FAR)), 1);
+    }
+
+    #[test]
+    fn inside_the_area_off_the_corridor_is_left_to_the_corridor_rule() {
+        // Inside the DEPOT-CORNER-F_K triangle, ~480 m east of the corridor.
+        let inside = LatLon::new(31.215, 121.405);
+        // ~600 m north of CORNER: outside the hull but within the 1 km buffer.
+        let buffer = LatLon::new(31.2255, 121.400);
+        let mut w = World::new();
+        w.start();
+        for p in [inside, buffer, inside] {
+            assert_eq!(area(&w.at(p)), 0);
+            w.wait(30_000);
+        }
+        // The corridor rule still sees the long excursion.
+        w.wait(200_000);
+        let inc = w.at(inside);
+        assert_eq!(only(&inc, RuleId::RouteDeviation).len(), 1);
+        assert_eq!(area(&inc), 0);
+    }
+
+    #[test]
+    fn a_vehicle_without_a_route_has_no_service_area() {
+        let mut w = World::with_plan(|p| {
+            p.trips.clear();
+            p.corridor.clear();
+        });
+        w.start();
+        assert!(only(&w.at(FAR), RuleId::RouteDeviation).is_empty());
+        w.wait(600_000);
+        assert!(only(&w.at(FAR), RuleId::RouteDeviation).is_empty());
+    }
+
+    #[test]
+    fn a_plan_without_geometry_still_has_a_service_area() {
+        let mut w = World::with_plan(|p| p.corridor.clear());
+        w.start();
+        assert_eq!(area(&w.at(FAR)), 1);
+        assert_eq!(area(&w.at(P2_POS)), 0);
+    }
+
     #[test]
     fn short_excursion_is_quiet() {
         let mut w = World::new();
@@ -131,7 +236,9 @@ mod tests {
         w.wait(60_000);
         w.at(ROAD);
         w.wait(200_000);
-        assert!(only(&w.at(FAR), RuleId::RouteDeviation).is_empty());
+        // (Each visit to FAR leaves the service area; only the corridor is at issue here.)
+        let inc = only(&w.at(FAR), RuleId::RouteDeviation);
+        assert!(inc.iter().all(|i| !i.id.contains(":corridor:")), "{inc:#?}");
     }
 
     #[test]
