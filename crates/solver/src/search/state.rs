@@ -52,6 +52,10 @@ pub struct Inst {
     has_release: bool,
     /// Per vehicle: whether any time rule can bind (else insertion skips the clock).
     timed: Vec<bool>,
+    /// Row of each vehicle's type in `elig`.
+    vtype_row: Vec<usize>,
+    /// Eligibility per vehicle type (row) and visit (column).
+    elig: Vec<bool>,
 }
 
 fn start_in(w: &[TimeWindow], arrival: i64) -> Option<i64> {
@@ -156,7 +160,25 @@ impl Inst {
             release: visits.iter().map(|v| v.release).collect(),
             timed: Vec::new(),
             has_release,
+            vtype_row: Vec::new(),
+            elig: Vec::new(),
         };
+        let mut rows: Vec<usize> = Vec::new();
+        for k in 0..inst.vehicles.len() {
+            let t = inst.vtype[k];
+            let row = match rows.iter().position(|&r| r == t) {
+                Some(i) => i,
+                None => {
+                    rows.push(t);
+                    for v in 0..nv {
+                        let e = inst.eligible_slow(k, v);
+                        inst.elig.push(e);
+                    }
+                    rows.len() - 1
+                }
+            };
+            inst.vtype_row.push(row);
+        }
         let k = nv.saturating_sub(1).min(100);
         inst.neighbours = (0..nv)
             .map(|a| {
@@ -234,7 +256,14 @@ impl Inst {
         self.dist[c][a * self.n_loc + b]
     }
 
+    /// Whether vehicle `k` may serve visit `v` (table lookup; the exact evaluation asks
+    /// this for every stop of every candidate route).
+    #[inline]
     fn eligible(&self, k: usize, v: usize) -> bool {
+        self.elig[self.vtype_row[k] * self.nv + v]
+    }
+
+    fn eligible_slow(&self, k: usize, v: usize) -> bool {
         let veh = &self.vehicles[k];
         veh.certified.contains(&self.stream[v])
             && self.skills[v] & !veh.skills == 0
