@@ -41,6 +41,10 @@ fn demo_runs_the_day_and_detects_exactly_what_was_injected() {
     assert!(stdout.contains("no false alarm"), "{stdout}");
     assert!(stdout.contains("ledger: VERIFIED"), "{stdout}");
     assert!(
+        !stdout.contains(" 0 checkpoints"),
+        "the demo signs checkpoints: {stdout}"
+    );
+    assert!(
         stdout.contains("inject "),
         "misbehaviour was injected: {stdout}"
     );

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use sortfleet_dispatch::app::{App, AppConfig, PipelineSource};
-use sortfleet_ledger::Durability;
+use sortfleet_ledger::{CheckpointKey, Durability};
 use sortfleet_model::incident::{Incident, RuleId};
 use sortfleet_model::{Plan, VehicleId};
 use sortfleet_proto::v1;
@@ -109,6 +109,8 @@ impl Interceptor for Bearer {
 
 const DISPATCHER_TOKEN: &str = "demo-dispatcher";
 const REGULATOR_TOKEN: &str = "demo-regulator";
+/// A day of the default city writes ~9,000 records: about a dozen signed checkpoints.
+const DEMO_CHECKPOINT_INTERVAL: u64 = 750;
 
 fn terminal_token(v: &VehicleId) -> String {
     format!("demo-terminal-{v}")
@@ -154,6 +156,15 @@ async fn run_async(args: DemoArgs) -> anyhow::Result<ExitCode> {
     cfg.durability = Durability::Normal;
     cfg.thresholds = thresholds.clone();
     cfg.default_time_limit = Duration::from_secs(args.time_limit);
+    // A key made for this run signs the checkpoints, so the verification at the end
+    // checks signatures as well as the chain; the seed is kept next to the database.
+    let key = CheckpointKey::from_seed(rand::random::<[u8; 32]>());
+    let key_file = args.out.join("ledger.key");
+    std::fs::write(&key_file, format!("{}\n", key.seed_hex()))
+        .with_context(|| format!("writing {}", key_file.display()))?;
+    cfg.trusted_keys = vec![key.verifying_key()];
+    cfg.signing_key = Some(key);
+    cfg.checkpoint_interval = DEMO_CHECKPOINT_INTERVAL;
     let app = App::open(cfg, Arc::new(PipelineSource::default()))
         .await
         .context("opening the application core")?;
@@ -453,7 +464,7 @@ async fn run_async(args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
     std::fs::write(args.out.join("map.html"), map.to_html())?;
     println!(
-        "   wrote {}/{{scenario.json, plan.json, plan.geojson, incidents.csv, scorecard.csv, map.html}}",
+        "   wrote {}/{{scenario.json, plan.json, plan.geojson, incidents.csv, scorecard.csv, map.html, ledger.key}}",
         args.out.display()
     );
     phases.done("scorecard + ledger + files", t);
