@@ -2,12 +2,15 @@
 //! fresh store under `--dir` and prints wall-clock and CPU rates. CPU time (from
 //! `/proc/self/schedstat`) shows the cost independent of a busy shared machine.
 //!
-//! `cargo run --release -p sortfleet-ledger --example ingest_rate -- 200000 1000 full /path/on/disk`
+//! `cargo run --release -p sortfleet-ledger --example ingest_rate -- 200000 1000 full /path/on/disk [sha256|sm3]`
+//!
+//! Then it times a full verify and 1000 ledger-record lookups by event id (the
+//! `GetIncident` path) on the filled store.
 
 use std::time::Instant;
 
 use serde_json::json;
-use sortfleet_ledger::{CheckpointKey, Durability, NewEvent, Store, StoreConfig};
+use sortfleet_ledger::{CheckpointKey, Durability, HashAlgorithm, NewEvent, Store, StoreConfig};
 
 fn cpu_ns() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
@@ -51,6 +54,10 @@ fn main() {
         Some("normal") => Durability::Normal,
         _ => Durability::Full,
     };
+    let hash_algorithm: HashAlgorithm = args
+        .get(5)
+        .map_or(Ok(HashAlgorithm::Sha256), |s| s.parse())
+        .unwrap();
     let dir = tempfile::tempdir_in(args.get(4).map(String::as_str).unwrap_or(".")).unwrap();
     let mut store = Store::open(
         dir.path().join("ingest.db"),
@@ -58,6 +65,7 @@ fn main() {
             durability,
             checkpoint_every: 1000,
             checkpoint_key: Some(CheckpointKey::from_seed([42u8; 32])),
+            hash_algorithm,
             ..StoreConfig::default()
         },
     )
@@ -73,7 +81,7 @@ fn main() {
     let wall = t0.elapsed().as_secs_f64();
     let cpu = cpu_ns().zip(c0).map(|(a, b)| (a - b) as f64 / 1e9);
     println!(
-        "{n} events, batch {per}, {durability:?}: wall {wall:.2} s = {:.0} events/s acknowledged; cpu {} ",
+        "{n} events, batch {per}, {durability:?}, {hash_algorithm}: wall {wall:.2} s = {:.0} events/s acknowledged; cpu {} ",
         n as f64 / wall,
         cpu.map(|c| format!("{c:.2} s = {:.0} events/s per core", n as f64 / c))
             .unwrap_or_else(|| "n/a".into())
@@ -85,5 +93,19 @@ fn main() {
         "verify: {} records in {:.2} s",
         r.records,
         t.elapsed().as_secs_f64()
+    );
+    let ids: Vec<String> = (0..1000u64)
+        .map(|k| {
+            let i = (k * 7919) % n as u64;
+            format!("V{:03}-{i:012}", i % 40)
+        })
+        .collect();
+    let t = Instant::now();
+    for id in &ids {
+        assert!(store.event_ledger_entry(id).unwrap().is_some());
+    }
+    println!(
+        "lookup: 1000 ledger records by event id in {:.1} ms",
+        t.elapsed().as_secs_f64() * 1e3
     );
 }
