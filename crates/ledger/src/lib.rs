@@ -16,11 +16,11 @@
 //!   store does not know the domain event and incident types.
 //! * **Migrations** live in `migrations/NNNN_*.sql`, are applied in order and recorded
 //!   in `schema_version`; a file from a newer build is refused.
-//! * **Append-only** tables (events, incidents, evidence, ledger, checkpoints) carry
+//! * **Append-only** tables (events, incidents, evidence, ledger, ledger_meta, checkpoints) carry
 //!   triggers that abort updates and deletes. That stops bugs, not attackers: anyone
 //!   with the file can drop triggers. [`Store::verify`] is what catches attackers.
 //!
-//! # The ledger format (v1, frozen)
+//! # The ledger format (record encoding v1, frozen; SM3 and `ledger_meta` since schema v2)
 //!
 //! Every stored event and incident gets one ledger record `(seq, kind, record_ref,
 //! algo, prev_hash, hash)`; `seq` counts from 1 without gaps over both kinds.
