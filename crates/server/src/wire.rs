@@ -399,3 +399,84 @@ pub fn scorecard_row_to_proto(r: &ScorecardRow) -> v1::ScorecardRow {
         accuracy_rate: r.accuracy_rate,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sortfleet_model::incident::{Incident, RuleId, Severity};
+    use sortfleet_model::{LatLon, PointId, Stream};
+
+    fn record() -> IncidentRecord {
+        IncidentRecord {
+            seq: 42,
+            incident: Incident {
+                id: "2026-11-30/MIXED_TRIP:T1:e7".into(),
+                rule: RuleId::MixedTrip,
+                rule_version: 3,
+                severity: Severity::Critical,
+                vehicle: VehicleId::new("T1"),
+                stream: Some(Stream::Residual),
+                district: Some(DistrictId::new("north")),
+                point: Some(PointId::new("P1")),
+                evidence: vec!["e3".into(), "e7".into()],
+                position: Some(LatLon::new(31.2, 121.4)),
+                occurred_at: 1_764_489_600_123,
+                message: "RESIDUAL lifted into a KITCHEN trip".into(),
+            },
+            trip_index: Some(1),
+            detected_at: 1_764_489_600_456,
+        }
+    }
+
+    #[test]
+    fn the_terminal_sees_the_incident_the_regulator_sees() {
+        let r = record();
+        let v = VehicleId::new("T1");
+        let reg = incident_record_to_proto(&r);
+        // Built from the stored record (resync snapshots): identical.
+        let snap = warning_to_proto(&ViolationWarning::from_record(&r), &v, None);
+        assert_eq!(snap.incident.as_ref(), Some(&reg));
+        // Sent live, before the ledger seq is known: identical but for the seq, with
+        // the message's creation time (the commit instant) as detection time.
+        let live = TerminalMessage {
+            seq: 9,
+            created_at: r.detected_at,
+            body: TerminalBody::ViolationWarning(ViolationWarning::from_incident(
+                &r.incident,
+                r.trip_index,
+            )),
+        };
+        let Some(v1::assignment_message::Body::ViolationWarning(w)) =
+            terminal_message_to_proto(&live, &v).body
+        else {
+            panic!("not a warning");
+        };
+        let mut got = w.incident.unwrap();
+        assert_eq!(got.seq, 0);
+        assert_eq!(got.rule_version, 3);
+        assert_eq!(got.evidence_event_ids, ["e3", "e7"]);
+        got.seq = reg.seq;
+        assert_eq!(got, reg);
+    }
+
+    #[test]
+    fn warnings_stored_before_the_new_fields_still_decode() {
+        let old = serde_json::json!({
+            "type": "VIOLATION_WARNING",
+            "incident_id": "X",
+            "rule": "MIXED_TRIP",
+            "severity": "WARNING",
+            "stream": null,
+            "trip_index": null,
+            "position": null,
+            "occurred_at": 5,
+            "message": "m",
+            "evidence": ["e1"]
+        });
+        let b: TerminalBody = serde_json::from_value(old).unwrap();
+        let TerminalBody::ViolationWarning(w) = b else {
+            panic!("not a warning");
+        };
+        assert_eq!((w.rule_version, w.detected_at, w.point), (0, None, None));
+    }
+}
