@@ -18,7 +18,7 @@ use crate::state::{Pickup, Ticket, Trip, TripEnd, TripEndKind, VehicleState};
 use sortfleet_model::event::{EventKind, ExceptionKind, TruckEvent};
 use sortfleet_model::incident::Incident;
 use sortfleet_model::{BinId, FacilityId, Kilograms, LatLon, PointId, Stream, VehicleId};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A resolved bin scan.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -71,6 +71,13 @@ fn cmp_events(a: &TruckEvent, b: &TruckEvent) -> std::cmp::Ordering {
     ))
 }
 
+/// Incidents as rules raise them, with the trip they were raised on.
+type Raised = Vec<(Incident, Option<u32>)>;
+
+fn trip_no(i: usize) -> Option<u32> {
+    u32::try_from(i).ok()
+}
+
 /// One vehicle's evaluated day.
 #[derive(Clone, Debug, Default)]
 struct Day {
@@ -86,6 +93,7 @@ pub struct Engine {
     rules: Vec<Box<dyn Rule>>,
     days: BTreeMap<VehicleId, Day>,
     raised: HashSet<String>,
+    trips: HashMap<String, Option<u32>>,
 }
 
 impl Default for Engine {
@@ -116,6 +124,7 @@ impl Engine {
             rules,
             days: BTreeMap::new(),
             raised: HashSet::new(),
+            trips: HashMap::new(),
         }
     }
 
@@ -159,11 +168,12 @@ impl Engine {
             ctx,
             vehicle,
             plan: ctx.vehicle(vehicle),
+            trip: None,
             out: &mut out,
         };
         let pos = day.state.last_position.map(|p| p.0);
         close_shift_inner(&self.rules, &mut cx, &mut day.state, at, None, pos);
-        fresh(&mut self.raised, out)
+        fresh(&mut self.raised, &mut self.trips, out)
     }
 
     /// Rebuilds `vehicle`'s day from its stored events (any order; sorted in place;
@@ -185,12 +195,19 @@ impl Engine {
             }
         }
         let out = rerun(&self.rules, ctx, vehicle, day);
-        fresh(&mut self.raised, out)
+        fresh(&mut self.raised, &mut self.trips, out)
     }
 
     /// Declares incident ids as already raised (e.g. loaded from the store at start-up).
     pub fn mark_raised(&mut self, ids: impl IntoIterator<Item = String>) {
         self.raised.extend(ids);
+    }
+
+    /// The trip (0-based index in the vehicle's day: unloads before it) an incident
+    /// this engine handed out was raised on; `None` for shift-level incidents (missed
+    /// pickups) and for ids it did not raise itself (e.g. [`Self::mark_raised`]).
+    pub fn trip_index(&self, incident_id: &str) -> Option<u32> {
+        self.trips.get(incident_id).copied().flatten()
     }
 
     /// Whether an incident id was already handed out.
@@ -234,23 +251,26 @@ impl Engine {
             }
             out
         };
-        fresh(&mut self.raised, out)
+        fresh(&mut self.raised, &mut self.trips, out)
     }
 }
 
-fn fresh(raised: &mut HashSet<String>, out: Vec<Incident>) -> Vec<Incident> {
+fn fresh(
+    raised: &mut HashSet<String>,
+    trips: &mut HashMap<String, Option<u32>>,
+    out: Raised,
+) -> Vec<Incident> {
     out.into_iter()
-        .filter(|i| raised.insert(i.id.clone()))
+        .filter(|(i, _)| raised.insert(i.id.clone()))
+        .map(|(i, trip)| {
+            trips.insert(i.id.clone(), trip);
+            i
+        })
         .collect()
 }
 
 /// Evaluates a day from scratch; returns everything raised (the caller filters).
-fn rerun(
-    rules: &[Box<dyn Rule>],
-    ctx: &RuleContext,
-    vehicle: &VehicleId,
-    day: &mut Day,
-) -> Vec<Incident> {
+fn rerun(rules: &[Box<dyn Rule>], ctx: &RuleContext, vehicle: &VehicleId, day: &mut Day) -> Raised {
     day.log.sort_by(cmp_events);
     day.state = VehicleState::default();
     let mut out = Vec::new();
@@ -263,6 +283,7 @@ fn rerun(
             ctx,
             vehicle,
             plan: ctx.vehicle(vehicle),
+            trip: None,
             out: &mut out,
         };
         let pos = day.state.last_position.map(|p| p.0);
@@ -281,13 +302,14 @@ fn step(
     ctx: &RuleContext,
     st: &mut VehicleState,
     ev: &TruckEvent,
-    out: &mut Vec<Incident>,
+    out: &mut Raised,
 ) {
     let plan = ctx.vehicle(&ev.vehicle);
     let mut cx = Cx {
         ctx,
         vehicle: &ev.vehicle,
         plan,
+        trip: None,
         out,
     };
     // Lifting again after tipping at a facility without a ticket: that trip is over.
@@ -312,6 +334,7 @@ fn step(
             facts: &facts,
             state: st,
         };
+        cx.trip = trip_no(st.trip.index);
         for r in rules {
             r.on_event(&mut cx, &seen);
         }
@@ -356,6 +379,7 @@ fn step(
 }
 
 fn close_trip(rules: &[Box<dyn Rule>], cx: &mut Cx<'_>, st: &mut VehicleState, end: TripEnd) {
+    cx.trip = trip_no(st.trip.index);
     for r in rules {
         r.on_trip_end(cx, &st.trip, &end, st);
     }
@@ -393,6 +417,7 @@ fn close_shift_inner(
         };
         close_trip(rules, cx, st, end);
     }
+    cx.trip = None;
     let close = ShiftClose {
         at,
         event,

@@ -327,3 +327,23 @@ fn engine_and_context_can_be_shared_across_threads() {
     check::<Engine>();
     check::<crate::RuleContext>();
 }
+
+#[test]
+fn each_incident_knows_the_trip_it_was_raised_on() {
+    let (w, inc) = bad_day();
+    let trip = |r: RuleId| -> Vec<Option<u32>> {
+        inc.iter()
+            .filter(|i| i.rule == r)
+            .map(|i| w.engine.trip_index(&i.id))
+            .collect()
+    };
+    // First trip: the scans, and what its ticket reveals (real time and at trip end).
+    assert!(trip(RuleId::MixedTrip).iter().all(|t| *t == Some(0)));
+    assert!(trip(RuleId::WrongFacility).iter().all(|t| *t == Some(0)));
+    assert!(trip(RuleId::MassBalance).iter().all(|t| *t == Some(0)));
+    // Second trip: back at the depot loaded.
+    assert_eq!(trip(RuleId::UndeliveredLoad), [Some(1)]);
+    // Shift-level.
+    assert!(trip(RuleId::MissedPickup).iter().all(Option::is_none));
+    assert_eq!(w.engine.trip_index("no-such-incident"), None);
+}

@@ -128,26 +128,32 @@ pub struct Cx<'a> {
     pub vehicle: &'a VehicleId,
     /// Its plan, if it has one.
     pub plan: Option<&'a VehiclePlan>,
-    pub(crate) out: &'a mut Vec<Incident>,
+    /// The trip (0-based index in the vehicle's day) the rules are judging; `None` for
+    /// shift-level checks. Set by the engine, recorded with each incident.
+    pub(crate) trip: Option<u32>,
+    pub(crate) out: &'a mut Vec<(Incident, Option<u32>)>,
 }
 
 impl Cx<'_> {
     /// Raises an incident; its id is `RULE:vehicle:key`.
     pub fn raise(&mut self, rule: &(impl Rule + ?Sized), d: Draft) {
         let district = self.ctx.district_for(self.vehicle, d.point.as_ref());
-        self.out.push(Incident {
-            id: format!("{}:{}:{}", rule.id(), self.vehicle, d.key),
-            rule: rule.id(),
-            rule_version: rule.version(),
-            severity: d.severity.unwrap_or(rule.severity()),
-            vehicle: self.vehicle.clone(),
-            stream: d.stream,
-            district,
-            point: d.point,
-            evidence: d.evidence,
-            position: d.position,
-            occurred_at: d.occurred_at,
-            message: d.message,
-        });
+        self.out.push((
+            Incident {
+                id: format!("{}:{}:{}", rule.id(), self.vehicle, d.key),
+                rule: rule.id(),
+                rule_version: rule.version(),
+                severity: d.severity.unwrap_or(rule.severity()),
+                vehicle: self.vehicle.clone(),
+                stream: d.stream,
+                district,
+                point: d.point,
+                evidence: d.evidence,
+                position: d.position,
+                occurred_at: d.occurred_at,
+                message: d.message,
+            },
+            self.trip,
+        ));
     }
 }
