@@ -502,3 +502,17 @@ fn vehicles_first_packs_what_first_fit_decreasing_cannot() {
     assert_eq!(r.unserved_mandatory, 0);
     assert_eq!(r.cost, sol.cost);
 }
+
+#[test]
+fn sharing_workers_are_deterministic_for_an_iteration_budget() {
+    // Past several meeting points (EPOCH iterations), two workers adopt each other's
+    // best plans; the run must still be the same for a seed.
+    let pd = random_problem(7, 30);
+    let n = 3 * sortfleet_solver::search::EPOCH + 17;
+    let a = solve(&pd, &iters(n, 5, 2), &|_| {});
+    let b = solve(&pd, &iters(n, 5, 2), &|_| {});
+    assert_eq!(a, b);
+    assert_eq!(a.iterations, 2 * n);
+    let r = check(&pd, &a).unwrap();
+    assert_eq!(r.cost, a.cost);
+}

@@ -1,10 +1,14 @@
 //! Ruin-and-recreate search (SISR, Christiaens & Vanden Berghe 2020) with simulated
-//! annealing acceptance, run as independent seeded workers on several threads.
+//! annealing acceptance, run as seeded workers on several threads that meet every
+//! [`EPOCH`] iterations: the best plan so far is published and a worker behind it
+//! continues from it. Meeting points are counted in iterations, so an iteration-limited
+//! run is the same for a seed and a thread count; under a time limit the clock decides
+//! how far each worker gets between meetings.
 
 pub mod state;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::operators::{self, Operator};
@@ -31,7 +35,8 @@ pub struct SolveParams {
     /// Seed: the same seed, threads and iteration budget give the same plan. A time
     /// limit also drives the annealing temperature, so timed runs follow machine load.
     pub seed: u64,
-    /// Independent workers (seeds derived from `seed`); the best result wins.
+    /// Workers (seeds derived from `seed`) that share their best plan every [`EPOCH`]
+    /// iterations; the best result wins.
     pub threads: usize,
     /// Stop criteria.
     pub stop: StopCriteria,
@@ -84,8 +89,14 @@ pub fn solve(
             started,
             &global,
             progress,
+            None,
         )]
     } else {
+        let shared = Shared {
+            barrier: Barrier::new(threads),
+            slot: Mutex::new(None),
+            stop: AtomicBool::new(false),
+        };
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
                 .map(|i| {
@@ -94,7 +105,8 @@ pub fn solve(
                         .wrapping_add((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
                     let inst = &inst;
                     let global = &global;
-                    s.spawn(move || worker(inst, params, seed, started, global, progress))
+                    let shared = Some((&shared, i));
+                    s.spawn(move || worker(inst, params, seed, started, global, progress, shared))
                 })
                 .collect();
             handles
@@ -115,6 +127,18 @@ pub fn solve(
     sol
 }
 
+/// Iterations between two meetings of the workers.
+pub const EPOCH: u64 = 2000;
+
+/// What the workers share: the best plan published so far (objective, worker, state)
+/// and the decision to stop, taken together at a meeting.
+struct Shared {
+    barrier: Barrier,
+    slot: Mutex<Option<(i64, usize, SearchState)>>,
+    stop: AtomicBool,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn worker(
     inst: &Inst,
     params: &SolveParams,
@@ -122,6 +146,7 @@ fn worker(
     started: Instant,
     global: &AtomicI64,
     progress: &(dyn Fn(&Progress) + Sync),
+    shared: Option<(&Shared, usize)>,
 ) -> (i64, Solution) {
     let mut rng = Rng::new(seed);
     let ops = operators::all();
@@ -181,34 +206,65 @@ fn worker(
     let mut last_improvement = 0u64;
     let mut iter = 0u64;
     let mut frac = 0.0f64;
+    let mut best_state = shared.map(|_| state.clone());
     loop {
-        if !searchable
+        let mut want_stop = !searchable
             || params
                 .cancel
                 .as_ref()
-                .is_some_and(|c| c.load(Ordering::Relaxed))
-        {
-            break;
-        }
+                .is_some_and(|c| c.load(Ordering::Relaxed));
         if let Some(m) = max_iters {
-            if iter >= m {
-                break;
-            }
+            want_stop |= iter >= m;
             frac = iter as f64 / m as f64;
         }
         if let Some(m) = stop.max_no_improvement
             && iter - last_improvement >= m
         {
-            break;
+            want_stop = true;
         }
         if let Some(limit) = stop.time_limit
             && iter.is_multiple_of(8)
         {
             let f = started.elapsed().as_secs_f64() / limit.as_secs_f64().max(1e-9);
-            if f >= 1.0 {
-                break;
-            }
+            want_stop |= f >= 1.0;
             frac = frac.max(f);
+        }
+        match shared {
+            None if want_stop => break,
+            Some((sh, id)) if want_stop || (iter > 0 && iter.is_multiple_of(EPOCH)) => {
+                // Meeting: publish, wait for all, adopt a better plan, wait again so
+                // nobody publishes the next round before everyone has read this one.
+                if let Some(bs) = &best_state {
+                    let mut slot = sh.slot.lock().unwrap_or_else(|e| e.into_inner());
+                    if slot.as_ref().is_none_or(|s| (best_obj, id) < (s.0, s.1)) {
+                        *slot = Some((best_obj, id, bs.clone()));
+                    }
+                }
+                if want_stop {
+                    sh.stop.store(true, Ordering::SeqCst);
+                }
+                sh.barrier.wait();
+                // Read between the two waits: nobody writes before the second one.
+                let stopping = sh.stop.load(Ordering::SeqCst);
+                if fleet.is_none() {
+                    let slot = sh.slot.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some((obj, _, st)) = slot.as_ref()
+                        && *obj < best_obj
+                    {
+                        state = st.clone();
+                        state.allow_new_routes = true;
+                        current = *obj;
+                        best_obj = *obj;
+                        best = state.to_solution(inst);
+                        best_state = Some(state.clone());
+                    }
+                }
+                sh.barrier.wait();
+                if stopping {
+                    break;
+                }
+            }
+            _ => {}
         }
         if max_iters.is_none() && stop.time_limit.is_none() {
             frac = (iter as f64 / default_iters as f64).min(1.0);
@@ -221,6 +277,9 @@ fn worker(
                     if obj < best_obj {
                         best_obj = obj;
                         best = state.to_solution(inst);
+                        if best_state.is_some() {
+                            best_state = Some(state.clone());
+                        }
                         last_improvement = iter;
                         report(inst, &state, best_obj, iter, started, global, progress);
                     }
@@ -269,6 +328,9 @@ fn worker(
             if obj < best_obj {
                 best_obj = obj;
                 best = state.to_solution(inst);
+                if best_state.is_some() {
+                    best_state = Some(state.clone());
+                }
                 last_improvement = iter;
                 report(inst, &state, best_obj, iter, started, global, progress);
             }
