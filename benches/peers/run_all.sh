@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Reproduces results/*.csv: one solver and one instance at a time, cheapest runs first.
-# Usage: run_all.sh [10|60|vroom|all]   (PY defaults to /work/peers-venv/bin/python)
+# Usage: run_all.sh [10|60|vroom|hier|all]   (PY defaults to /work/peers-venv/bin/python)
 set -uo pipefail  # a failed run is logged and the next one goes on
 cd "$(dirname "$0")"
 PY=${PY:-/work/peers-venv/bin/python}
 I=${INSTANCES:-/work/shared/data/instances}
 SEED=${SEED:-1}
+OBJ=${OBJ:-distance}
 X=($I/cvrp_x/X-n101-k25.vrp $I/cvrp_x/X-n200-k36.vrp $I/cvrp_x/X-n303-k21.vrp $I/cvrp_x/X-n502-k39.vrp)
 SOL=($I/vrptw_solomon/{C101,C201,R101,R201,RC101,RC201}.txt)
 HOM=($I/vrptw_homberger/200/{c1_2_1,r1_2_1,rc1_2_1}.txt $I/vrptw_homberger/400/r1_4_1.txt
@@ -16,7 +17,7 @@ timed() {  # tool limit csv set files...
   local tool=$1 limit=$2 csv=$3 set=$4; shift 4
   for f in "$@"; do
     # vroom has no budget: cap it at 15 min so one instance cannot eat the session
-    timeout 900 "$PY" run_peers.py --tool "$tool" --time-limit "$limit" --seed "$SEED" \
+    timeout 900 "$PY" run_peers.py --tool "$tool" --time-limit "$limit" --seed "$SEED" --objective "$OBJ" \
       --set "$set" --csv "results/$csv" "$f" | tail -n +2 || echo "FAILED $tool $limit $f" >&2
   done
 }
@@ -31,10 +32,19 @@ vroom_small() {
   timed vroom 0 cvrp_x.csv cvrp_x "${X[@]}"
   timed vroom 0 homberger.csv homberger "${HOM_SMALL[@]}"
 }
+hier() {  # vehicles first, then distance: the convention of the Solomon/SINTEF BKS
+  for tool in pyvrp ortools; do
+    OBJ=hierarchical timed $tool 10 vrptw_hierarchical.csv solomon "${SOL[@]}"
+    OBJ=hierarchical timed $tool 10 vrptw_hierarchical.csv homberger "${HOM_SMALL[@]}"
+  done
+  OBJ=hierarchical timed vroom 0 vrptw_hierarchical.csv solomon "${SOL[@]}"
+  OBJ=hierarchical timed vroom 0 vrptw_hierarchical.csv homberger "${HOM_SMALL[@]:0:3}"
+}
 vroom_large() { timed vroom 0 homberger.csv homberger "${HOM[4]}"; }
 case "${1:-all}" in
   10) phase 10 ;;
   60) phase 60 ;;
   vroom) vroom_small; vroom_large ;;
-  all) phase 10; vroom_small; phase 60; vroom_large ;;
+  hier) hier ;;
+  all) phase 10; vroom_small; phase 60; vroom_large; hier ;;
 esac

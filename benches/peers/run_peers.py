@@ -397,7 +397,42 @@ def solve_vroom(inst: Instance, limit: float, seed: int, objective: str, threads
         f"exploration_level={level}, no time limit"
 
 
-def tool_version(tool: str) -> str:
+def _read_sol(text: str) -> list[list[int]]:
+    return [[int(x) for x in l.split(":", 1)[1].split()]
+            for l in text.splitlines() if l.startswith("Route")]
+
+
+def solve_sortfleet(inst: Instance, limit: float, seed: int, objective: str, binary: Path):
+    """Our own solver through its CLI; its `.sol` output goes through the same checker."""
+    import subprocess
+    import tempfile
+
+    if objective != "distance":
+        raise SystemExit("sortfleet bench minimises distance only")
+    with tempfile.TemporaryDirectory() as tmp:
+        sol = Path(tmp) / "out.sol"
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        out = subprocess.run(
+            [str(binary), "bench", "vrp", str(inst.path), "--time-limit", str(limit),
+             "--seed", str(seed), "--threads", "1", "--solution-out", str(sol)],
+            capture_output=True, text=True,
+        )
+        wall = time.perf_counter() - t0
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
+        if out.returncode != 0 or not sol.exists():
+            return None, (wall, cpu), "", 1, f"exit {out.returncode}: {out.stderr.strip()[-200:]}"
+        routes = _read_sol(sol.read_text())
+    return routes, (wall, cpu), "", 1, out.stdout.strip().replace(",", ";")[-200:]
+
+
+def tool_version(tool: str, binary: Path | None = None) -> str:
+    if tool == "sortfleet":
+        import subprocess
+        rev = subprocess.run(["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True).stdout.strip()
+        return f"git {rev}"
     from importlib.metadata import version
     return version({"pyvrp": "pyvrp", "ortools": "ortools", "vroom": "pyvroom"}[tool])
 
@@ -427,7 +462,10 @@ def check_sol_files(files: list[Path]) -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("files", nargs="+", type=Path)
-    ap.add_argument("--tool", required=True, choices=["pyvrp", "ortools", "vroom"])
+    ap.add_argument("--tool", required=True, choices=["pyvrp", "ortools", "vroom", "sortfleet"])
+    ap.add_argument("--sortfleet-bin", type=Path,
+                    default=Path("/work/targets/peers/release/sortfleet"),
+                    help="release binary for --tool sortfleet (ours, for the side-by-side)")
     ap.add_argument("--time-limit", type=float, default=10.0,
                     help="seconds (pyvrp, ortools); vroom ignores it (runs to completion)")
     ap.add_argument("--seed", type=int, default=1, help="pyvrp only; ortools/vroom are seedless")
@@ -464,6 +502,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.tool == "ortools":
             routes, timing, tobj, threads, note = solve_ortools(
                 inst, args.time_limit, args.seed, args.objective, args.ortools_first)
+        elif args.tool == "sortfleet":
+            routes, timing, tobj, threads, note = solve_sortfleet(
+                inst, args.time_limit, args.seed, args.objective, args.sortfleet_bin)
         else:
             routes, timing, tobj, threads, note = solve_vroom(inst, args.time_limit, args.seed,
                                                             args.objective, args.vroom_threads)
@@ -471,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
             "instance": path.stem, "set": args.set or path.parent.name, "tool": args.tool,
             "version": version,
             "time_limit_s": "" if args.tool == "vroom" else args.time_limit,
-            "seed": args.seed if args.tool == "pyvrp" else "", "threads": threads,
+            "seed": args.seed if args.tool in ("pyvrp", "sortfleet") else "", "threads": threads,
             "objective": args.objective, "wall_s": f"{timing[0]:.2f}", "cpu_s": f"{timing[1]:.2f}", "loadavg_start": load,
             "convention": inst.convention, "tool_objective": tobj, "note": note,
         }
