@@ -430,6 +430,7 @@ fn close_shift_inner(
     st.on_shift = false;
     st.off_corridor_since = None;
     st.out_of_area_since = None;
+    st.at_depot_since = None;
     st.dwell = None;
     st.pending_tip = None;
 }
@@ -516,6 +517,13 @@ fn apply(st: &mut VehicleState, ev: &TruckEvent, facts: &Facts) {
         Some(true) => {}
         Some(false) => st.off_corridor_since = None,
         None => {}
+    }
+    if facts.position.is_some() {
+        if facts.at_depot && facts.in_facility.is_none() {
+            st.at_depot_since.get_or_insert_with(|| (at, id.clone()));
+        } else {
+            st.at_depot_since = None;
+        }
     }
     match facts.outside_area {
         Some(true) if st.out_of_area_since.is_none() => {

@@ -145,6 +145,9 @@ pub struct VehicleState {
     pub off_corridor_since: Option<(i64, String)>,
     /// Since when (and since which event) the truck is beyond its service area.
     pub out_of_area_since: Option<(i64, String)>,
+    /// Since when (and since which event) the truck is inside its depot's radius
+    /// (outside every facility geofence).
+    pub at_depot_since: Option<(i64, String)>,
     /// Foreign point the truck lingers at: (point, since, first event id).
     pub dwell: Option<(PointId, i64, String)>,
     /// Tipping seen inside a facility geofence, waiting for its ticket.

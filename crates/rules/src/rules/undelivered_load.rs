@@ -2,6 +2,10 @@
 //! before the truck returns to its depot or the shift ends (also: tipped in a facility
 //! geofence, then lifting again, without a ticket). One incident per trip, keyed by the
 //! trip's first lift, whichever of these notices it first.
+//!
+//! "Returns to the depot" means stays within the depot radius for the stop dwell time
+//! (`stop_dwell_ms`): a loaded truck driving past its depot gate on the way to the
+//! plant has not returned. Version 2 added that dwell; before, one fix sufficed.
 
 use super::{Cx, Draft, Rule, Seen};
 use crate::state::{Trip, TripEnd, TripEndKind, VehicleState};
@@ -17,7 +21,7 @@ impl UndeliveredLoad {
         cx: &mut Cx<'_>,
         trip: &Trip,
         at: i64,
-        by: Option<&str>,
+        by: &[&str],
         pos: Option<sortfleet_model::LatLon>,
         why: String,
     ) {
@@ -25,7 +29,11 @@ impl UndeliveredLoad {
             return;
         };
         let mut evidence = vec![first.to_owned()];
-        evidence.extend(by.map(str::to_owned));
+        for b in by {
+            if !evidence.iter().any(|e| e == b) {
+                evidence.push((*b).to_owned());
+            }
+        }
         cx.raise(
             self,
             Draft {
@@ -50,7 +58,7 @@ impl Rule for UndeliveredLoad {
         RuleId::UndeliveredLoad
     }
     fn version(&self) -> u32 {
-        1
+        2
     }
     fn severity(&self) -> Severity {
         Severity::Critical
@@ -58,15 +66,23 @@ impl Rule for UndeliveredLoad {
     fn on_event(&self, cx: &mut Cx<'_>, seen: &Seen<'_>) {
         // A depot inside a facility's geofence (depot at a transfer station) is the
         // facility: the ticket decides there.
-        let f = seen.facts;
-        if f.at_depot && f.in_facility.is_none() && seen.state.trip.is_loaded() {
-            let ev = seen.event;
+        let (f, ev, st) = (seen.facts, seen.event, seen.state);
+        if !(f.at_depot && f.in_facility.is_none() && st.trip.is_loaded()) {
+            return;
+        }
+        let (since, first) = st
+            .at_depot_since
+            .as_ref()
+            .map_or((ev.occurred_at, ev.client_event_id.as_str()), |(t, id)| {
+                (*t, id.as_str())
+            });
+        if ev.occurred_at.saturating_sub(since) >= cx.ctx.thresholds().stop_dwell_ms {
             self.raise(
                 cx,
-                &seen.state.trip,
+                &st.trip,
                 ev.occurred_at,
-                Some(&ev.client_event_id),
-                seen.facts.position,
+                &[first, &ev.client_event_id],
+                f.position,
                 "returned to the depot".into(),
             );
         }
@@ -79,13 +95,15 @@ impl Rule for UndeliveredLoad {
             }
             TripEndKind::ShiftEnd => "was still on board at shift end".into(),
         };
-        self.raise(cx, trip, end.at, end.event.as_deref(), end.position, why);
+        let by: Vec<&str> = end.event.as_deref().into_iter().collect();
+        self.raise(cx, trip, end.at, &by, end.position, why);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::testutil::*;
+    use sortfleet_model::Stream;
     use sortfleet_model::incident::RuleId;
 
     #[test]
@@ -93,10 +111,36 @@ mod tests {
         let mut w = World::new();
         w.start();
         w.scan("KB1");
+        assert!(only(&w.at(DEPOT), RuleId::UndeliveredLoad).is_empty());
+        w.wait(60_000);
         let a = w.at(DEPOT);
         let b = w.end();
-        assert_eq!(only(&a, RuleId::UndeliveredLoad).len(), 1);
+        let a = only(&a, RuleId::UndeliveredLoad);
+        assert_eq!(a.len(), 1);
+        // The first lift, the arrival at the depot, the fix that completed the dwell.
+        assert_eq!(a[0].evidence, ["e0002", "e0003", "e0004"]);
         assert!(only(&b, RuleId::UndeliveredLoad).is_empty());
+    }
+
+    #[test]
+    fn driving_past_the_depot_loaded_is_not_a_return() {
+        let mut w = World::new();
+        w.start();
+        w.scan("KB1");
+        for p in [DEPOT, DEPOT, ROAD] {
+            assert!(only(&w.at(p), RuleId::UndeliveredLoad).is_empty());
+        }
+        // Passing again later: the dwell starts over.
+        w.wait(600_000);
+        assert!(only(&w.at(DEPOT), RuleId::UndeliveredLoad).is_empty());
+        w.at(ROAD);
+        assert!(
+            only(
+                &w.ticket("F_K", Stream::Kitchen, 40),
+                RuleId::UndeliveredLoad
+            )
+            .is_empty()
+        );
     }
 
     #[test]
