@@ -48,6 +48,13 @@ def table(path: Path) -> str:
                                                         f" ({len(gaps)}/{n_all})")
                      if gaps else "—")
     out.append("| **mean gap** | | " + " | ".join(means) + " |")
+    routes = []
+    for c in cols:
+        rs = [got[c] for got in by_inst.values() if c in got and got[c]["feasible"] == "True"]
+        routes.append(str(sum(int(r["routes"]) for r in rs)) + ("" if len(rs) == len(by_inst)
+                                                                 else f" ({len(rs)} inst.)"))
+    bks_routes = sum(int(bks[i].split("(")[1].rstrip(")")) for i in by_inst)
+    out.append(f"| routes (sum) | {bks_routes} | " + " | ".join(routes) + " |")
     share = []
     for c in cols:
         rs = [got[c] for got in by_inst.values() if c in got]
