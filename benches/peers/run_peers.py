@@ -24,12 +24,10 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import os
 import resource
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
