@@ -214,6 +214,7 @@ fn app_config(args: &ServeArgs, cfg: &ServerConfig) -> anyhow::Result<AppConfig>
     if let Some(n) = cfg.ledger.checkpoint_interval {
         ac.checkpoint_interval = n.max(1);
     }
+    ac.hash_algorithm = cfg.ledger.hash_algorithm()?;
     if let Some(o) = cfg.service.utc_offset_s {
         ac.utc_offset_s = o;
     }
