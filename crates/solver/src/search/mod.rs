@@ -195,8 +195,9 @@ fn worker(
         .map(|v| v.fixed_cost)
         .min()
         .unwrap_or(0);
-    let all_served = state.removed.is_empty();
-    let mut fleet = if min_fixed > 0 && min_fixed >= route_cost && all_served && used > 1 {
+    let vehicles_first =
+        min_fixed > 0 && min_fixed >= route_cost && state.removed.is_empty() && used > 1;
+    let mut fleet = if vehicles_first {
         Some(FleetPhase::new(inst.nv, &state))
     } else {
         None
@@ -291,7 +292,8 @@ fn worker(
             }
             current = state.objective(inst);
         }
-        let f = if min_fixed > 0 && all_served && used > 1 && min_fixed >= route_cost {
+        // The annealing on distance gets its full schedule after the fleet phase.
+        let f = if vehicles_first {
             ((frac - FLEET_SHARE) / (1.0 - FLEET_SHARE)).max(0.0)
         } else {
             frac
