@@ -12,11 +12,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::StreamExt;
+use sortfleet_dispatch::app::MasterBatch;
 use sortfleet_model::event::{EventKind, TruckEvent};
 use sortfleet_model::incident::RuleId;
 use sortfleet_model::*;
 use sortfleet_proto::v1;
-use sortfleet_server::convert::{MasterData, ToProto, rule_from_proto};
+use sortfleet_server::convert::{ToProto, rule_from_proto};
 
 use super::support::*;
 
@@ -44,7 +45,7 @@ fn residual_point(id: &str, p: LatLon) -> CollectionPoint {
 /// Depot in the south-west corner, the kitchen plant south-east, the residual transfer
 /// station north-east, so that no route passes the depot gate loaded.
 fn master() -> v1::UpsertMasterDataRequest {
-    MasterData {
+    MasterBatch {
         depots: vec![Depot {
             id: DepotId::new("D1"),
             name: "depot".into(),
@@ -476,17 +477,22 @@ async fn every_rule_reaches_terminal_and_regulator_and_a_clean_day_raises_none()
             );
         }
     }
-    // The terminal sees what the regulator sees, field for field (the ledger seq aside
-    // when the warning was sent before it was known).
+    // The terminal sees what the regulator sees, field for field, ledger seq included.
     let reg_by_id: BTreeMap<&str, &v1::Incident> =
         from_reg.iter().map(|i| (i.id.as_str(), i)).collect();
     for w in &from_term {
-        let r = reg_by_id[w.id.as_str()];
-        let mut w = w.clone();
-        if w.seq == 0 {
-            w.seq = r.seq;
-        }
-        assert_eq!(&w, r);
+        assert_ne!(w.seq, 0, "a live warning names its incident's seq: {w:#?}");
+        assert_eq!(w, reg_by_id[w.id.as_str()]);
+    }
+    // An incident names the trip it happened on, not the one the truck was on when
+    // the batch that held it was committed: the ticket at 09:00 ends trip 0.
+    let regs = by_rule(&from_reg);
+    for (rule, trip) in [(RuleId::StreamMismatch, 0), (RuleId::UndeliveredLoad, 1)] {
+        assert!(
+            regs[&rule].iter().all(|i| i.trip_index == Some(trip)),
+            "{rule} should be on trip {trip}: {:#?}",
+            regs[&rule]
+        );
     }
 
     // T2's terminal received its route and nothing else.

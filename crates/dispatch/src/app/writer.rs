@@ -228,8 +228,9 @@ impl WriterState {
         }
         for (v, mut evs) in per_vehicle {
             let fresh = engine.replay(&ctx, &v, &mut evs);
-            let trip = engine.state(&v).map(|s| s.trips_done as u32);
             for mut i in fresh {
+                // The trip the rule fired on, not the trip the truck is on after the batch.
+                let trip = engine.trip_index(&i.id);
                 i.id = store_id(date, &i.id);
                 self.pending.push((i, trip));
             }
@@ -350,7 +351,7 @@ impl WriterState {
                 if let Some(day) = days.get_mut(&date) {
                     let found = day.engine.on_batch(&day.ctx, &mut evs);
                     for mut i in found {
-                        let trip = day.engine.state(&i.vehicle).map(|s| s.trips_done as u32);
+                        let trip = day.engine.trip_index(&i.id);
                         i.id = store_id(date, &i.id);
                         raised.push((i, trip));
                     }
@@ -385,8 +386,9 @@ impl WriterState {
                         trip_index: *trip,
                         detected_at: now,
                     });
-                    let body =
-                        TerminalBody::ViolationWarning(ViolationWarning::from_incident(i, *trip));
+                    let body = TerminalBody::ViolationWarning(
+                        ViolationWarning::from_incident(i, *trip).recorded(*record_seq, now),
+                    );
                     warnings.push(NewTerminalMessage {
                         vehicle: i.vehicle.to_string(),
                         kind: body.kind().into(),
