@@ -6,18 +6,19 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use futures::StreamExt;
+use sortfleet_dispatch::app::MasterBatch;
 use sortfleet_model::event::{EventKind, TruckEvent};
 use sortfleet_model::incident::RuleId;
 use sortfleet_model::*;
 use sortfleet_proto::v1;
 use sortfleet_proto::v1::dispatch_service_client::DispatchServiceClient;
-use sortfleet_server::convert::{MasterData, ToProto, rule_from_proto};
+use sortfleet_server::convert::{ToProto, rule_from_proto};
 use tonic::Code;
 
 use super::support::*;
 
 fn master() -> v1::UpsertMasterDataRequest {
-    MasterData {
+    MasterBatch {
         depots: vec![Depot {
             id: DepotId::new("D1"),
             name: "depot".into(),

@@ -22,8 +22,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use crate::auth::{Auth, Principal};
 use crate::convert::{
-    FromProto, MasterData, MasterDataIds, ToProto, date_from_proto, event_batch_from_proto,
-    stream_from_proto,
+    FromProto, ToProto, date_from_proto, event_batch_from_proto, stream_from_proto,
 };
 use crate::status::{IntoStatus, invalid};
 use crate::wire;
@@ -98,17 +97,8 @@ impl DispatchService for Service {
         req: Request<v1::UpsertMasterDataRequest>,
     ) -> Result<Response<v1::UpsertMasterDataResponse>, Status> {
         self.who(&req)?.require_dispatcher()?;
-        let m = MasterData::from_proto(req.into_inner(), "").status()?;
-        let out = self
-            .app
-            .upsert_master(MasterBatch {
-                depots: m.depots,
-                facilities: m.facilities,
-                vehicles: m.vehicles,
-                points: m.points,
-            })
-            .await
-            .status()?;
+        let batch = MasterBatch::from_proto(req.into_inner(), "").status()?;
+        let out = self.app.upsert_master(batch).await.status()?;
         Ok(Response::new(v1::UpsertMasterDataResponse {
             changed_count: out.changed,
             unchanged_count: out.unchanged,
@@ -121,17 +111,8 @@ impl DispatchService for Service {
         req: Request<v1::DeleteMasterDataRequest>,
     ) -> Result<Response<v1::DeleteMasterDataResponse>, Status> {
         self.who(&req)?.require_dispatcher()?;
-        let ids = MasterDataIds::from_proto(req.into_inner(), "").status()?;
-        let n = self
-            .app
-            .delete_master(MasterDelete {
-                depots: ids.depots,
-                facilities: ids.facilities,
-                vehicles: ids.vehicles,
-                points: ids.points,
-            })
-            .await
-            .status()?;
+        let ids = MasterDelete::from_proto(req.into_inner(), "").status()?;
+        let n = self.app.delete_master(ids).await.status()?;
         Ok(Response::new(v1::DeleteMasterDataResponse {
             deleted_count: n,
         }))

@@ -13,7 +13,7 @@ use sortfleet_dispatch::app::{
 use sortfleet_model::*;
 use sortfleet_proto::v1;
 use sortfleet_server::config::Role;
-use sortfleet_server::convert::{FromProto, MasterData, event_batch_from_proto};
+use sortfleet_server::convert::{FromProto, event_batch_from_proto};
 use sortfleet_server::{Auth, Principal, Service, TokenEntry};
 
 fn source() -> Arc<dyn PlanSource> {
@@ -309,7 +309,7 @@ proptest! {
             let _ = event_batch_from_proto(b);
         }
         if let Ok(m) = v1::UpsertMasterDataRequest::decode(bytes.as_slice()) {
-            let _ = MasterData::from_proto(m, "");
+            let _ = MasterBatch::from_proto(m, "");
         }
         if let Ok(f) = v1::SubscribeIncidentsRequest::decode(bytes.as_slice()) {
             let _ = sortfleet_server::wire::incident_filter_from_proto(f.filter, "filter");

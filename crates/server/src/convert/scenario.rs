@@ -7,6 +7,7 @@ use super::{
     ConvertError, FromProto, ToProto, date_from_proto, date_to_proto, field, id, item, list,
     required,
 };
+use sortfleet_dispatch::app::{MasterBatch, MasterDelete};
 use sortfleet_model::scenario::{
     Bin, BreakRule, CollectionPoint, Demand, Depot, Facility, FacilityKind, Scenario, TimeWindow,
     Vehicle, VehicleSize,
@@ -16,32 +17,6 @@ use sortfleet_model::{
     Stream, VehicleId,
 };
 use sortfleet_proto::v1;
-
-/// The content of an `UpsertMasterData` request in model types.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct MasterData {
-    /// Depots to upsert.
-    pub depots: Vec<Depot>,
-    /// Facilities to upsert.
-    pub facilities: Vec<Facility>,
-    /// Vehicles to upsert.
-    pub vehicles: Vec<Vehicle>,
-    /// Collection points to upsert.
-    pub points: Vec<CollectionPoint>,
-}
-
-/// The content of a `DeleteMasterData` request as typed ids.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct MasterDataIds {
-    /// Depots to delete.
-    pub depots: Vec<DepotId>,
-    /// Facilities to delete.
-    pub facilities: Vec<FacilityId>,
-    /// Vehicles to delete.
-    pub vehicles: Vec<VehicleId>,
-    /// Collection points to delete.
-    pub points: Vec<PointId>,
-}
 
 // Typed ids are built from owned strings by the shared `id` helper.
 macro_rules! from_string {
@@ -331,9 +306,9 @@ impl ToProto<v1::Scenario> for Scenario {
     }
 }
 
-impl FromProto<v1::UpsertMasterDataRequest> for MasterData {
+impl FromProto<v1::UpsertMasterDataRequest> for MasterBatch {
     fn from_proto(p: v1::UpsertMasterDataRequest, path: &str) -> Result<Self, ConvertError> {
-        Ok(MasterData {
+        Ok(MasterBatch {
             depots: list(p.depots, &field(path, "depots"))?,
             facilities: list(p.facilities, &field(path, "facilities"))?,
             vehicles: list(p.vehicles, &field(path, "vehicles"))?,
@@ -342,7 +317,7 @@ impl FromProto<v1::UpsertMasterDataRequest> for MasterData {
     }
 }
 
-impl ToProto<v1::UpsertMasterDataRequest> for MasterData {
+impl ToProto<v1::UpsertMasterDataRequest> for MasterBatch {
     fn to_proto(&self) -> v1::UpsertMasterDataRequest {
         v1::UpsertMasterDataRequest {
             depots: self.depots.iter().map(ToProto::to_proto).collect(),
@@ -353,9 +328,9 @@ impl ToProto<v1::UpsertMasterDataRequest> for MasterData {
     }
 }
 
-impl FromProto<v1::DeleteMasterDataRequest> for MasterDataIds {
+impl FromProto<v1::DeleteMasterDataRequest> for MasterDelete {
     fn from_proto(p: v1::DeleteMasterDataRequest, path: &str) -> Result<Self, ConvertError> {
-        Ok(MasterDataIds {
+        Ok(MasterDelete {
             depots: list(p.depot_ids, &field(path, "depot_ids"))?,
             facilities: list(p.facility_ids, &field(path, "facility_ids"))?,
             vehicles: list(p.vehicle_ids, &field(path, "vehicle_ids"))?,
@@ -364,7 +339,7 @@ impl FromProto<v1::DeleteMasterDataRequest> for MasterDataIds {
     }
 }
 
-impl ToProto<v1::DeleteMasterDataRequest> for MasterDataIds {
+impl ToProto<v1::DeleteMasterDataRequest> for MasterDelete {
     fn to_proto(&self) -> v1::DeleteMasterDataRequest {
         v1::DeleteMasterDataRequest {
             depot_ids: self.depots.iter().map(|x| x.0.clone()).collect(),

@@ -4,6 +4,7 @@ use super::*;
 use chrono::{Days, NaiveDate};
 use proptest::prelude::*;
 use prost::Message;
+use sortfleet_dispatch::app::{MasterBatch, MasterDelete};
 use sortfleet_model::event::{EventKind, ExceptionKind, TruckEvent};
 use sortfleet_model::incident::{Incident, RuleId, Severity};
 use sortfleet_model::plan::{
@@ -481,20 +482,20 @@ proptest! {
         for f in &s.facilities { round_trip::<Facility, v1::Facility>(f); }
         for v in &s.vehicles { round_trip::<Vehicle, v1::Vehicle>(v); }
         for p in &s.points { round_trip::<CollectionPoint, v1::CollectionPoint>(p); }
-        let md = MasterData {
+        let md = MasterBatch {
             depots: s.depots.clone(),
             facilities: s.facilities.clone(),
             vehicles: s.vehicles.clone(),
             points: s.points.clone(),
         };
-        round_trip::<MasterData, v1::UpsertMasterDataRequest>(&md);
-        let ids = MasterDataIds {
+        round_trip::<MasterBatch, v1::UpsertMasterDataRequest>(&md);
+        let ids = MasterDelete {
             depots: s.depots.iter().map(|d| d.id.clone()).collect(),
             facilities: s.facilities.iter().map(|f| f.id.clone()).collect(),
             vehicles: s.vehicles.iter().map(|v| v.id.clone()).collect(),
             points: s.points.iter().map(|p| p.id.clone()).collect(),
         };
-        round_trip::<MasterDataIds, v1::DeleteMasterDataRequest>(&ids);
+        round_trip::<MasterDelete, v1::DeleteMasterDataRequest>(&ids);
     }
 
     #[test]
@@ -557,7 +558,7 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
         if let Ok(p) = v1::UpsertMasterDataRequest::decode(bytes.as_slice()) {
-            let _ = MasterData::from_proto(p, "");
+            let _ = MasterBatch::from_proto(p, "");
         }
         if let Ok(p) = v1::EventBatch::decode(bytes.as_slice()) {
             let _ = event_batch_from_proto(p);
@@ -637,7 +638,7 @@ fn sample_point() -> CollectionPoint {
 }
 
 fn upsert_with(edit: impl FnOnce(&mut v1::UpsertMasterDataRequest)) -> ConvertError {
-    let md = MasterData {
+    let md = MasterBatch {
         depots: vec![Depot {
             id: DepotId::new("D1"),
             name: String::new(),
@@ -648,9 +649,9 @@ fn upsert_with(edit: impl FnOnce(&mut v1::UpsertMasterDataRequest)) -> ConvertEr
         points: vec![sample_point()],
     };
     let mut p = md.to_proto();
-    assert_eq!(MasterData::from_proto(p.clone(), "").as_ref(), Ok(&md));
+    assert_eq!(MasterBatch::from_proto(p.clone(), "").as_ref(), Ok(&md));
     edit(&mut p);
-    MasterData::from_proto(p, "").expect_err("edited request must be refused")
+    MasterBatch::from_proto(p, "").expect_err("edited request must be refused")
 }
 
 #[test]

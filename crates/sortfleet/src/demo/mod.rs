@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use sortfleet_dispatch::app::{App, AppConfig, PipelineSource};
+use sortfleet_dispatch::app::{App, AppConfig, MasterBatch, PipelineSource};
 use sortfleet_ledger::{CheckpointKey, Durability};
 use sortfleet_model::incident::{Incident, RuleId};
 use sortfleet_model::{Plan, VehicleId};
@@ -31,7 +31,7 @@ use sortfleet_proto::v1;
 use sortfleet_proto::v1::dispatch_service_client::DispatchServiceClient;
 use sortfleet_proto::v1::supervision_service_client::SupervisionServiceClient;
 use sortfleet_proto::v1::terminal_service_client::TerminalServiceClient;
-use sortfleet_server::convert::{FromProto, MasterData, ToProto, date_to_proto};
+use sortfleet_server::convert::{FromProto, ToProto, date_to_proto};
 use sortfleet_server::{Auth, Role, TokenEntry};
 use tokio::sync::oneshot;
 use tonic::metadata::MetadataValue;
@@ -210,7 +210,7 @@ async fn run_async(args: DemoArgs) -> anyhow::Result<ExitCode> {
         DispatchServiceClient::with_interceptor(channel.clone(), Bearer::new(DISPATCHER_TOKEN)?)
             .max_decoding_message_size(256 << 20)
             .max_encoding_message_size(256 << 20);
-    let master = MasterData {
+    let master = MasterBatch {
         depots: scenario.depots.clone(),
         facilities: scenario.facilities.clone(),
         vehicles: scenario.vehicles.clone(),
