@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduces results/*.csv: one solver and one instance at a time, cheapest runs first.
-# Usage: run_all.sh [10|60|vroom|hier|all]   (PY defaults to /work/peers-venv/bin/python)
+# Usage: run_all.sh [10|60|vroom|hier|all|ours]   (PY defaults to /work/peers-venv/bin/python)
 set -uo pipefail  # a failed run is logged and the next one goes on
 cd "$(dirname "$0")"
 PY=${PY:-/work/peers-venv/bin/python}
@@ -18,6 +18,7 @@ timed() {  # tool limit csv set files...
   for f in "$@"; do
     # vroom has no budget: cap it at 15 min so one instance cannot eat the session
     timeout 900 "$PY" run_peers.py --tool "$tool" --time-limit "$limit" --seed "$SEED" --objective "$OBJ" \
+      ${SORTFLEET_BIN:+--sortfleet-bin "$SORTFLEET_BIN"} \
       --set "$set" --csv "results/$csv" "$f" | tail -n +2 || echo "FAILED $tool $limit $f" >&2
   done
 }
@@ -40,11 +41,19 @@ hier() {  # vehicles first, then distance: the convention of the Solomon/SINTEF 
   OBJ=hierarchical timed vroom 0 vrptw_hierarchical.csv solomon "${SOL[@]}"
   OBJ=hierarchical timed vroom 0 vrptw_hierarchical.csv homberger "${HOM_SMALL[@]:0:3}"
 }
+ours() {  # our solver (release binary, SORTFLEET_BIN) through the same checker, 1 thread
+  for limit in 10 60; do
+    timed sortfleet "$limit" sortfleet.csv cvrp_x "${X[@]}"
+    timed sortfleet "$limit" sortfleet.csv solomon "${SOL[@]}"
+    timed sortfleet "$limit" sortfleet.csv homberger "${HOM[@]}"
+  done
+}
 vroom_large() { timed vroom 0 homberger.csv homberger "${HOM[4]}"; }
 case "${1:-all}" in
   10) phase 10 ;;
   60) phase 60 ;;
   vroom) vroom_small; vroom_large ;;
   hier) hier ;;
+  ours) ours ;;
   all) phase 10; vroom_small; phase 60; vroom_large; hier ;;
 esac

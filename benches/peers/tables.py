@@ -2,7 +2,9 @@
 """Markdown tables from results/*.csv: one line per instance, gap to BKS per tool/budget.
 
 A cell is `gap % (routes)`; `cpu/wall` is the mean share of a core each run really got
-(the machine is shared with builds). Usage: tables.py [results/*.csv]
+(the machine is shared with builds). Usage: tables.py [results/*.csv], or
+`tables.py --by-set FILES` for one side-by-side table per `set` over the distance-objective
+rows of all FILES (peers and ours together).
 """
 
 import csv
@@ -14,7 +16,7 @@ from pathlib import Path
 def label(row: dict) -> str:
     if row["tool"] == "vroom":
         return "VROOM"
-    name = {"pyvrp": "PyVRP", "ortools": "OR-Tools"}[row["tool"]]
+    name = {"pyvrp": "PyVRP", "ortools": "OR-Tools", "sortfleet": "ours"}[row["tool"]]
     return f"{name} {float(row['time_limit_s']):g} s"
 
 
@@ -25,10 +27,13 @@ def cell(row: dict) -> str:
 
 
 def table(path: Path) -> str:
-    rows = list(csv.DictReader(path.open()))
+    return table_rows(list(csv.DictReader(path.open())))
+
+
+def table_rows(rows: list[dict]) -> str:
     cols = sorted({label(r) for r in rows},
-                  key=lambda c: (c.startswith("VROOM"), "OR-Tools" in c,
-                                 float(c.split()[-2]) if c[-1] == "s" else 0))
+                  key=lambda c: (float(c.split()[-2]) if c[-1] == "s" else 1e9,
+                                 ["PyVRP", "OR-Tools", "ours", "VROOM"].index(c.split()[0])))
     by_inst: "OrderedDict[str, dict]" = OrderedDict()
     bks: dict[str, str] = {}
     for r in rows:
@@ -68,7 +73,14 @@ def table(path: Path) -> str:
 
 def main() -> None:
     here = Path(__file__).resolve().parent
-    files = [Path(p) for p in sys.argv[1:]] or sorted((here / "results").glob("*.csv"))
+    args = sys.argv[1:]
+    if args and args[0] == "--by-set":
+        rows = [r for f in args[1:] for r in csv.DictReader(Path(f).open())
+                if r["objective"] == "distance"]
+        for s in dict.fromkeys(r["set"] for r in rows):
+            print(f"### {s}\n\n{table_rows([r for r in rows if r['set'] == s])}\n")
+        return
+    files = [Path(p) for p in args] or sorted((here / "results").glob("*.csv"))
     for f in files:
         print(f"### {f.stem}\n\n{table(f)}\n")
 
