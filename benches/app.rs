@@ -29,27 +29,12 @@ fn pos(dlat: f64, dlon: f64) -> LatLon {
 }
 
 fn vehicle(i: usize) -> Vehicle {
+    // Costless: the bench measures intake, not planning.
     Vehicle {
-        id: VehicleId::new(format!("T{i}")),
-        name: String::new(),
-        depot: DepotId::new("D1"),
-        certified_streams: vec![Stream::Kitchen],
-        hazardous_licence: false,
-        capacity_kg: Kilograms(8000),
-        capacity_l: Litres(20000),
-        shift: TimeWindow::hm((6, 0), (18, 0)),
-        max_shift_s: Seconds(36000),
-        break_rule: None,
         fixed_cost_ct: Cents(0),
         cost_per_km_ct: Cents(0),
         cost_per_hour_ct: Cents(0),
-        size: VehicleSize {
-            gross_weight_kg: Kilograms(16000),
-            height_cm: 350,
-            width_cm: 250,
-            length_cm: 900,
-            max_speed_kmh: 80,
-        },
+        ..sortfleet_testkit::fixtures::vehicle(&format!("T{i}"), &[Stream::Kitchen])
     }
 }
 

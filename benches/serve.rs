@@ -66,28 +66,7 @@ fn master() -> MasterBatch {
             geofence_radius_m: Metres(200),
         }],
         vehicles: (0..VEHICLES)
-            .map(|i| Vehicle {
-                id: VehicleId::new(vid(i)),
-                name: String::new(),
-                depot: DepotId::new("D1"),
-                certified_streams: vec![Stream::Kitchen],
-                hazardous_licence: false,
-                capacity_kg: Kilograms(8000),
-                capacity_l: Litres(20000),
-                shift: TimeWindow::hm((6, 0), (18, 0)),
-                max_shift_s: Seconds(10 * 3600),
-                break_rule: None,
-                fixed_cost_ct: Cents(10000),
-                cost_per_km_ct: Cents(100),
-                cost_per_hour_ct: Cents(2000),
-                size: VehicleSize {
-                    gross_weight_kg: Kilograms(16000),
-                    height_cm: 350,
-                    width_cm: 250,
-                    length_cm: 900,
-                    max_speed_kmh: 80,
-                },
-            })
+            .map(|i| sortfleet_testkit::fixtures::vehicle(&vid(i), &[Stream::Kitchen]))
             .collect(),
         points: vec![CollectionPoint {
             id: PointId::new("P1"),

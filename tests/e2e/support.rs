@@ -14,6 +14,7 @@ use sortfleet_proto::v1;
 use sortfleet_proto::v1::dispatch_service_client::DispatchServiceClient;
 use sortfleet_proto::v1::supervision_service_client::SupervisionServiceClient;
 use sortfleet_proto::v1::terminal_service_client::TerminalServiceClient;
+pub use sortfleet_testkit::fixtures::vehicle;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
@@ -156,42 +157,11 @@ pub fn pos(r: f64, c: f64) -> LatLon {
     )
 }
 
-pub fn vehicle(id: &str, streams: &[Stream]) -> Vehicle {
-    Vehicle {
-        id: VehicleId::new(id),
-        name: String::new(),
-        depot: DepotId::new("D1"),
-        certified_streams: streams.to_vec(),
-        hazardous_licence: false,
-        capacity_kg: Kilograms(8000),
-        capacity_l: Litres(20000),
-        shift: TimeWindow::hm((6, 0), (18, 0)),
-        max_shift_s: Seconds(10 * 3600),
-        break_rule: None,
-        fixed_cost_ct: Cents(10000),
-        cost_per_km_ct: Cents(100),
-        cost_per_hour_ct: Cents(2000),
-        size: VehicleSize {
-            gross_weight_kg: Kilograms(16000),
-            height_cm: 350,
-            width_cm: 250,
-            length_cm: 900,
-            max_speed_kmh: 80,
-        },
-    }
-}
-
+/// The standard test facility with a tighter geofence than the default.
 pub fn facility(id: &str, streams: &[Stream], p: LatLon) -> Facility {
     Facility {
-        id: FacilityId::new(id),
-        name: String::new(),
-        kind: FacilityKind::TransferStation,
-        location: p,
-        accepted_streams: streams.to_vec(),
-        opening_hours: TimeWindow::hm((5, 0), (20, 0)),
-        unload_s: Seconds(600),
-        daily_intake_limit_kg: None,
         geofence_radius_m: Metres(150),
+        ..sortfleet_testkit::fixtures::facility(id, streams, p)
     }
 }
 

@@ -12,6 +12,7 @@ use sortfleet_dispatch::scorecard::ScorecardQuery;
 use sortfleet_model::event::{EventKind, TruckEvent};
 use sortfleet_model::incident::RuleId;
 use sortfleet_model::*;
+use sortfleet_testkit::fixtures::{facility, vehicle};
 
 const GUARD: Duration = Duration::from_secs(60);
 
@@ -31,45 +32,6 @@ fn at(h: i64, m: i64) -> i64 {
 
 fn pos(dlat: f64, dlon: f64) -> LatLon {
     LatLon::new(30.0 + dlat, 120.0 + dlon)
-}
-
-fn vehicle(id: &str, streams: &[Stream]) -> Vehicle {
-    Vehicle {
-        id: VehicleId::new(id),
-        name: String::new(),
-        depot: DepotId::new("D1"),
-        certified_streams: streams.to_vec(),
-        hazardous_licence: false,
-        capacity_kg: Kilograms(8000),
-        capacity_l: Litres(20000),
-        shift: TimeWindow::hm((6, 0), (18, 0)),
-        max_shift_s: Seconds(10 * 3600),
-        break_rule: None,
-        fixed_cost_ct: Cents(10000),
-        cost_per_km_ct: Cents(100),
-        cost_per_hour_ct: Cents(2000),
-        size: VehicleSize {
-            gross_weight_kg: Kilograms(16000),
-            height_cm: 350,
-            width_cm: 250,
-            length_cm: 900,
-            max_speed_kmh: 80,
-        },
-    }
-}
-
-fn facility(id: &str, streams: &[Stream], p: LatLon) -> Facility {
-    Facility {
-        id: FacilityId::new(id),
-        name: String::new(),
-        kind: FacilityKind::TransferStation,
-        location: p,
-        accepted_streams: streams.to_vec(),
-        opening_hours: TimeWindow::hm((5, 0), (20, 0)),
-        unload_s: Seconds(600),
-        daily_intake_limit_kg: None,
-        geofence_radius_m: Metres(200),
-    }
 }
 
 fn point(id: &str, district: &str, p: LatLon) -> CollectionPoint {

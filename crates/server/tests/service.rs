@@ -25,28 +25,7 @@ fn source() -> Arc<dyn PlanSource> {
 }
 
 fn vehicle(id: &str) -> Vehicle {
-    Vehicle {
-        id: VehicleId::new(id),
-        name: String::new(),
-        depot: DepotId::new("D1"),
-        certified_streams: vec![Stream::Kitchen],
-        hazardous_licence: false,
-        capacity_kg: Kilograms(8000),
-        capacity_l: Litres(20000),
-        shift: TimeWindow::hm((6, 0), (18, 0)),
-        max_shift_s: Seconds(10 * 3600),
-        break_rule: None,
-        fixed_cost_ct: Cents(10000),
-        cost_per_km_ct: Cents(100),
-        cost_per_hour_ct: Cents(2000),
-        size: VehicleSize {
-            gross_weight_kg: Kilograms(16000),
-            height_cm: 350,
-            width_cm: 250,
-            length_cm: 900,
-            max_speed_kmh: 80,
-        },
-    }
+    sortfleet_testkit::fixtures::vehicle(id, &[Stream::Kitchen])
 }
 
 fn master() -> MasterBatch {

@@ -7,6 +7,8 @@
 //! is the same [`OsmData`] a `.osm.pbf` import produces, so scenario tests run the real
 //! graph builder.
 
+pub mod fixtures;
+
 use sortfleet_model::LatLon;
 use sortfleet_roads::osm::restriction_from_parts;
 use sortfleet_roads::{ImportOptions, ImportSummary, OsmData, OsmWay, RoadGraph};
