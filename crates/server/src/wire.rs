@@ -15,9 +15,9 @@ use sortfleet_model::{DistrictId, VehicleId};
 use sortfleet_proto::v1;
 
 use crate::convert::{
-    ConvertError, ConvertErrorKind, IncidentMeta, ToProto, date_to_proto, incident_to_proto,
-    opt_stream_to_proto, rule_from_proto, rule_to_proto, severity_from_proto, severity_to_proto,
-    stream_from_proto, unix_ms_to_proto,
+    ConvertError, ConvertErrorKind, IncidentMeta, ToProto, date_to_proto, geometry_to_proto,
+    incident_to_proto, opt_stream_to_proto, rule_from_proto, rule_to_proto, severity_from_proto,
+    severity_to_proto, stream_from_proto, unix_ms_to_proto,
 };
 
 fn u32_sat(n: u64) -> u32 {
@@ -47,7 +47,7 @@ pub fn route_view_to_proto(r: &RouteView) -> v1::Route {
                         departure_s: s.stop.departure_s.0,
                         load_after_kg: s.stop.load_after_kg.0,
                         load_after_l: s.stop.load_after_l.0,
-                        leg_geometry: s.stop.geometry.iter().map(ToProto::to_proto).collect(),
+                        leg_geometry: geometry_to_proto(&s.stop.geometry),
                         location: Some(s.position.to_proto()),
                         demand_kg: s.demand_kg.0,
                         bin_ids: s.bin_ids.iter().map(|b| b.0.clone()).collect(),
@@ -58,26 +58,13 @@ pub fn route_view_to_proto(r: &RouteView) -> v1::Route {
                     arrival_s: t.unload.unload.arrival_s.0,
                     departure_s: t.unload.unload.departure_s.0,
                     load_kg: t.unload.unload.load_kg.0,
-                    leg_geometry: t
-                        .unload
-                        .unload
-                        .geometry
-                        .iter()
-                        .map(ToProto::to_proto)
-                        .collect(),
+                    leg_geometry: geometry_to_proto(&t.unload.unload.geometry),
                     location: Some(t.unload.position.to_proto()),
                 }),
             })
             .collect(),
-        breaks: r
-            .breaks
-            .iter()
-            .map(|b| v1::PlannedBreak {
-                start_s: b.start_s.0,
-                end_s: b.end_s.0,
-            })
-            .collect(),
-        return_geometry: r.return_geometry.iter().map(ToProto::to_proto).collect(),
+        breaks: r.breaks.iter().map(ToProto::to_proto).collect(),
+        return_geometry: geometry_to_proto(&r.return_geometry),
         distance_m: r.distance_m.0,
         duration_s: r.duration_s.0,
         cost_cents: r.cost_ct.0,

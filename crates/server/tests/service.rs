@@ -59,29 +59,47 @@ async fn app(dir: &tempfile::TempDir) -> App {
     app
 }
 
+/// The real server on an ephemeral 127.0.0.1 port, with a connected channel.
+struct Running {
+    ch: tonic::transport::Channel,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<Result<(), sortfleet_server::ServeError>>,
+}
+
+impl Running {
+    async fn start(app: App, auth: Auth) -> Self {
+        let routes = sortfleet_server::routes(app, auth).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(sortfleet_server::serve_with(
+            routes,
+            listener,
+            None,
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        let ch = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        Self { ch, stop, server }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.server.await.unwrap().unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_and_reflection_v1_and_v1alpha() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(&dir).await;
-    let routes = sortfleet_server::routes(app, Auth::default())
-        .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(sortfleet_server::serve_with(
-        routes,
-        listener,
-        None,
-        async {
-            let _ = stopped.await;
-        },
-    ));
-    let ch = tonic::transport::Channel::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let srv = Running::start(app, Auth::default()).await;
+    let ch = srv.ch.clone();
 
     let mut health = tonic_health::pb::health_client::HealthClient::new(ch.clone());
     for svc in [
@@ -159,8 +177,7 @@ async fn health_and_reflection_v1_and_v1alpha() {
             "{resp:?}"
         );
     }
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
+    srv.stop().await;
 }
 
 fn terminal_t1() -> Principal {
@@ -419,23 +436,8 @@ async fn get_incident_ledger_hash_is_the_verified_record_hash() {
                 role: Role::Regulator,
             },
         ]);
-        let routes = sortfleet_server::routes(app, auth).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(sortfleet_server::serve_with(
-            routes,
-            listener,
-            None,
-            async {
-                let _ = stopped.await;
-            },
-        ));
-        let ch = tonic::transport::Channel::from_shared(format!("http://{addr}"))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+        let srv = Running::start(app, auth).await;
+        let ch = srv.ch.clone();
 
         let mut term = TerminalServiceClient::new(ch.clone());
         let batch = v1::EventBatch {
@@ -518,7 +520,6 @@ async fn get_incident_ledger_hash_is_the_verified_record_hash() {
             .await
             .unwrap_err();
         assert_eq!(missing.code(), tonic::Code::NotFound);
-        let _ = stop.send(());
-        server.await.unwrap().unwrap();
+        srv.stop().await;
     }
 }

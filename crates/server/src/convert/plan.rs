@@ -38,14 +38,7 @@ pub fn route_to_proto(r: &Route, scenario: Option<&Scenario>) -> v1::Route {
             .enumerate()
             .map(|(i, t)| trip_to_proto(t, i, scenario))
             .collect(),
-        breaks: r
-            .breaks
-            .iter()
-            .map(|b| v1::PlannedBreak {
-                start_s: b.start_s.0,
-                end_s: b.end_s.0,
-            })
-            .collect(),
+        breaks: r.breaks.iter().map(ToProto::to_proto).collect(),
         return_geometry: geometry_to_proto(&r.return_geometry),
         distance_m: r.distance_m.0,
         duration_s: r.duration_s.0,
@@ -214,6 +207,15 @@ impl FromProto<v1::Trip> for Trip {
             stops: list(p.stops, &field(path, "stops"))?,
             unload: required(p.unload, &field(path, "unload"))?,
         })
+    }
+}
+
+impl ToProto<v1::PlannedBreak> for PlannedBreak {
+    fn to_proto(&self) -> v1::PlannedBreak {
+        v1::PlannedBreak {
+            start_s: self.start_s.0,
+            end_s: self.end_s.0,
+        }
     }
 }
 
