@@ -516,3 +516,56 @@ fn sharing_workers_are_deterministic_for_an_iteration_budget() {
     let r = check(&pd, &a).unwrap();
     assert_eq!(r.cost, a.cost);
 }
+
+#[test]
+fn insertion_near_the_depot_sees_every_route_end() {
+    // Fourteen clusters of three visits 100 west of the depot fill a truck each; one
+    // cluster 1000 east fills another. Visit v sits 5 east of the depot, on the way
+    // home of the east route (detour 0), while its 40 nearest neighbours are all in
+    // the west clusters (detour 10). The insertion scan, granular with this many
+    // routes, must still find the east route's way home.
+    let mut pts: Vec<(f64, f64)> = vec![(0.0, 0.0), (5.0, 0.0)];
+    for c in 0..14 {
+        let a = std::f64::consts::PI * (0.55 + 0.9 * c as f64 / 13.0);
+        for j in 0..3 {
+            pts.push((100.0 * a.cos() + j as f64, 100.0 * a.sin()));
+        }
+    }
+    for j in 0..3 {
+        pts.push((1000.0 + j as f64, 0.0));
+    }
+    let n = pts.len();
+    let d: Vec<i64> = pts
+        .iter()
+        .flat_map(|a| {
+            pts.iter()
+                .map(move |b| ((a.0 - b.0).hypot(a.1 - b.1) * 1000.0).round() as i64)
+        })
+        .collect();
+    let visits: Vec<Visit> = (1..n)
+        .map(|l| Visit::new(l, [if l == 1 { 1 } else { 10 }, 0], Stream::Residual))
+        .collect();
+    let mut truck = Vehicle::basic(0, 0, [31, 0], vec![Stream::Residual]);
+    truck.unload_at_end = true;
+    let pd = ProblemData::new(
+        visits,
+        vec![truck; 16],
+        vec![],
+        Arc::new(DenseMatrix::single(n, d).unwrap()),
+    )
+    .unwrap();
+    let inst = Inst::new(&pd);
+    let mut state = SearchState::new(&inst);
+    state.blink = 0.0;
+    let mut rng = Rng::new(1);
+    let others: Vec<u32> = (1..inst.nv as u32).collect();
+    state.recreate(&inst, &others, &mut rng);
+    assert_eq!(state.removed, vec![0], "every cluster visit is routed");
+    let east = state.pos[inst.nv - 1].0 as usize;
+    let ins = state.best_insertion(&inst, 0, &mut rng).expect("v fits");
+    assert_eq!(
+        (ins.route, ins.delta),
+        (east, 0),
+        "v belongs on the east route's way home"
+    );
+}

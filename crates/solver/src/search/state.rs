@@ -11,6 +11,9 @@ use crate::problem::{DIMS, ProblemData, TimeWindow, Vehicle};
 use crate::rng::Rng;
 use crate::solution::{Route, Solution, Trip, Unserved, UnservedReason};
 
+/// Neighbours whose routes a granular insertion scan looks at.
+const GRANULAR: usize = 40;
+
 /// Weight of one unserved mandatory visit in the search objective.
 pub const UNSERVED_WEIGHT: i64 = 1_000_000_000_000;
 
@@ -46,6 +49,10 @@ pub struct Inst {
     pub static_reason: Vec<Option<UnservedReason>>,
     /// Distance of each visit from the first vehicle's start.
     pub depot_dist: Vec<i64>,
+    /// Whether a visit is closer to a depot or facility than to its [`GRANULAR`]-th
+    /// neighbour: those stops bound trips of every route, so a granular insertion scan
+    /// limited to its neighbours' routes would miss cheap places.
+    near_stop: Vec<bool>,
     /// Whether a vehicle needs the exact full evaluation of insertions.
     complex: Vec<bool>,
     release: Vec<i64>,
@@ -156,6 +163,7 @@ impl Inst {
             neighbours: Vec::new(),
             static_reason: Vec::new(),
             depot_dist: Vec::new(),
+            near_stop: Vec::new(),
             complex,
             release: visits.iter().map(|v| v.release).collect(),
             timed: Vec::new(),
@@ -193,6 +201,27 @@ impl Inst {
             .collect();
         let s0 = inst.vehicles[0].start;
         inst.depot_dist = (0..nv).map(|v| inst.d(0, s0, inst.loc[v])).collect();
+        let mut stops: Vec<usize> = inst
+            .vehicles
+            .iter()
+            .flat_map(|k| [k.start, k.end])
+            .chain(facs.iter().map(|f| f.location))
+            .collect();
+        stops.sort_unstable();
+        stops.dedup();
+        inst.near_stop = (0..nv)
+            .map(|v| {
+                let lv = inst.loc[v];
+                let vn = &inst.neighbours[v];
+                vn.get(GRANULAR.min(vn.len()).saturating_sub(1))
+                    .is_none_or(|&w| {
+                        let kth = inst.d(0, lv, inst.loc[w as usize]);
+                        stops
+                            .iter()
+                            .any(|&l| inst.d(0, l, lv).min(inst.d(0, lv, l)) <= kth)
+                    })
+            })
+            .collect();
         inst.static_reason = (0..nv).map(|v| inst.reason_for(v)).collect();
         // Time never binds when every window is open and travel plus service over the
         // whole day fits in the shift.
@@ -730,7 +759,7 @@ impl SearchState {
         // (plus one empty route per vehicle type) are scanned.
         let mut near: Vec<u32> = Vec::new();
         if granular && self.n_used > 12 {
-            for &w in inst.neighbours[v as usize].iter().take(40) {
+            for &w in inst.neighbours[v as usize].iter().take(GRANULAR) {
                 let r = self.pos[w as usize].0;
                 if r != u32::MAX && !near.contains(&r) {
                     near.push(r);
@@ -742,18 +771,33 @@ impl SearchState {
         } else {
             &[]
         };
-        let scan: Vec<usize> = if near.is_empty() {
+        // (route, only the places next to a depot or facility)
+        let scan: Vec<(usize, bool)> = if near.is_empty() {
             (0..self.routes.len())
                 .filter(|&r| !self.routes[r].nodes.is_empty())
                 .chain(empties.iter().copied())
+                .map(|r| (r, false))
                 .collect()
         } else {
-            near.iter()
-                .map(|&r| r as usize)
-                .chain(empties.iter().copied())
-                .collect()
+            let mut scan: Vec<(usize, bool)> = near
+                .iter()
+                .map(|&r| (r as usize, false))
+                .chain(empties.iter().map(|&r| (r, false)))
+                .collect();
+            // Every route passes the depot (and trips end at facilities): a visit near
+            // those is near a place in every route, not only in its neighbours'.
+            if inst.near_stop[v as usize] {
+                scan.extend(
+                    (0..self.routes.len())
+                        .filter(|&r| {
+                            !self.routes[r].nodes.is_empty() && !near.contains(&(r as u32))
+                        })
+                        .map(|r| (r, true)),
+                );
+            }
+            scan
         };
-        for ri in scan {
+        for (ri, ends_only) in scan {
             let route = &self.routes[ri];
             // A route whose trips are all too full for v and which cannot open a trip.
             let vu = v as usize;
@@ -772,9 +816,9 @@ impl SearchState {
                 continue;
             }
             if inst.complex[route.vehicle] {
-                self.route_candidates(inst, ri, v, rng, &mut |ins| cands.push(ins));
+                self.route_candidates(inst, ri, v, ends_only, rng, &mut |ins| cands.push(ins));
             } else {
-                self.route_candidates(inst, ri, v, rng, &mut |ins| {
+                self.route_candidates(inst, ri, v, ends_only, rng, &mut |ins| {
                     if best.is_none_or(|b| ins.delta < b.delta) {
                         best = Some(ins);
                     }
@@ -829,6 +873,7 @@ impl SearchState {
         inst: &Inst,
         ri: usize,
         v: u32,
+        ends_only: bool,
         rng: &mut Rng,
         out: &mut dyn FnMut(Insertion),
     ) {
@@ -854,6 +899,14 @@ impl SearchState {
         let timed = inst.timed[route.vehicle];
         let cps = veh.cost_per_second;
         for p in 0..=len {
+            if ends_only
+                && p > 0
+                && p < len
+                && (route.nodes[p - 1] as usize) < nv
+                && (route.nodes[p] as usize) < nv
+            {
+                continue;
+            }
             if self.blink > 0.0 && rng.unit() < self.blink {
                 continue;
             }
