@@ -70,7 +70,9 @@ fn random_problem(seed: u64, n_visits: usize) -> ProblemData {
                 stream,
                 skills: u64::from(stream == Stream::Hazardous),
                 penalty: (rng.below(3) == 0).then(|| rng.below(5_000) as i64),
-                release: if rng.below(5) == 0 {
+                // Odd seeds have none: release dates make the search evaluate every
+                // insertion in full, and the resumed evaluation needs testing too.
+                release: if rng.below(5) == 0 && seed.is_multiple_of(2) {
                     rng.below(10_000) as i64
                 } else {
                     0
@@ -134,7 +136,7 @@ fn random_problem(seed: u64, n_visits: usize) -> ProblemData {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig::with_cases(32))]
     #[test]
     fn random_instances_pass_the_checker(seed in 0u64..10_000, n in 1usize..30) {
         let pd = random_problem(seed, n);

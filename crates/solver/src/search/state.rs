@@ -7,9 +7,12 @@
 
 use sortfleet_model::Stream;
 
-use crate::problem::{DIMS, ProblemData, TimeWindow, Vehicle};
+use crate::problem::{Break, DIMS, ProblemData, TimeWindow, Vehicle};
 use crate::rng::Rng;
 use crate::solution::{Route, Solution, Trip, Unserved, UnservedReason};
+
+/// Most insertion estimates checked exactly for one visit.
+const MAX_EXACT: usize = 200;
 
 /// Neighbours whose routes a granular insertion scan looks at.
 const GRANULAR: usize = 40;
@@ -25,6 +28,11 @@ pub struct Inst {
     n_loc: usize,
     dur: Vec<Vec<i64>>,
     dist: Vec<Vec<i64>>,
+    /// Transposed copies: an insertion scan reads every route place's edge *into*
+    /// one visit, which is a column of `dur`/`dist` (one cache miss per place on big
+    /// matrices) but a row here.
+    dur_into: Vec<Vec<i64>>,
+    dist_into: Vec<Vec<i64>>,
     /// Location of each node (visits then facilities).
     pub loc: Vec<usize>,
     service: Vec<i64>,
@@ -104,6 +112,17 @@ impl Inst {
             dur.push(d);
             dist.push(e);
         }
+        let transpose = |m: &Vec<i64>| {
+            let mut t = vec![0i64; m.len()];
+            for a in 0..n_loc {
+                for b in 0..n_loc {
+                    t[b * n_loc + a] = m[a * n_loc + b];
+                }
+            }
+            t
+        };
+        let dur_into = dur.iter().map(transpose).collect();
+        let dist_into = dist.iter().map(transpose).collect();
         let visits = pd.visits();
         let facs = pd.facilities();
         let nv = visits.len();
@@ -148,6 +167,8 @@ impl Inst {
             n_loc,
             dur,
             dist,
+            dur_into,
+            dist_into,
             loc,
             service,
             windows,
@@ -284,6 +305,13 @@ impl Inst {
     pub fn d(&self, c: usize, a: usize, b: usize) -> i64 {
         self.dist[c][a * self.n_loc + b]
     }
+    /// `(t(c, a, b), d(c, a, b))` read from the transposed copies: fast when `b` is
+    /// fixed and `a` varies.
+    #[inline]
+    fn into(&self, c: usize, a: usize, b: usize) -> (i64, i64) {
+        let i = b * self.n_loc + a;
+        (self.dur_into[c][i], self.dist_into[c][i])
+    }
 
     /// Whether vehicle `k` may serve visit `v` (table lookup; the exact evaluation asks
     /// this for every stop of every candidate route).
@@ -315,8 +343,21 @@ impl Inst {
     /// Exact evaluation of a node sequence for vehicle `k` (all route-local rules);
     /// `None` if infeasible. Returns `(cost, distance)`.
     pub fn eval(&self, k: usize, nodes: &[u32]) -> Option<(i64, i64)> {
+        self.eval_recording(k, nodes, |_, _| {})
+            .map(|e| (e.cost, e.dist))
+    }
+
+    /// [`Self::eval`] that also reports, for each node, the time its service ends and
+    /// whether the break is still to be taken: the state an insertion after that node
+    /// resumes from.
+    fn eval_recording(
+        &self,
+        k: usize,
+        nodes: &[u32],
+        mut record: impl FnMut(i64, bool),
+    ) -> Option<Schedule> {
         if nodes.is_empty() {
-            return Some((0, 0));
+            return Some(Schedule::default());
         }
         let veh = &self.vehicles[k];
         let c = veh.class;
@@ -390,6 +431,7 @@ impl Inst {
             time = s + self.service[x];
             dist += self.d(c, pos, l);
             pos = l;
+            record(time, need_break.is_some());
         }
         let tt = self.t(c, pos, veh.end);
         if let Some(b) = need_break
@@ -409,11 +451,24 @@ impl Inst {
         {
             return None;
         }
-        Some((
-            veh.fixed_cost + veh.cost_per_distance * dist + veh.cost_per_second * (end - depart),
+        Some(Schedule {
+            cost: veh.fixed_cost
+                + veh.cost_per_distance * dist
+                + veh.cost_per_second * (end - depart),
             dist,
-        ))
+            depart,
+            end,
+        })
     }
+}
+
+/// Outcome of an exact evaluation.
+#[derive(Clone, Copy, Debug, Default)]
+struct Schedule {
+    cost: i64,
+    dist: i64,
+    depart: i64,
+    end: i64,
 }
 
 /// Per-trip cache.
@@ -444,6 +499,14 @@ pub struct RouteState {
     pub trips: Vec<TripInfo>,
     early_end: Vec<i64>,
     late_start: Vec<i64>,
+    /// Travel time and distance of the edge into node `i` (from the start for 0);
+    /// the last entry is the edge to the end.
+    edge_in: Vec<(i64, i64)>,
+    /// Exact schedule: service end and break-still-due after each node, departure
+    /// and return (what an insertion after a node resumes from).
+    after: Vec<(i64, bool)>,
+    depart: i64,
+    end: i64,
     /// Distance.
     pub dist: i64,
     /// Exact cost.
@@ -463,6 +526,10 @@ impl RouteState {
             trips: Vec::new(),
             early_end: Vec::new(),
             late_start: Vec::new(),
+            edge_in: Vec::new(),
+            after: Vec::new(),
+            depart: 0,
+            end: 0,
             dist: 0,
             cost: 0,
             day_load: 0,
@@ -506,6 +573,15 @@ impl RouteState {
             self.trips.push(cur);
         }
         let n = self.nodes.len();
+        self.edge_in.clear();
+        let mut prev = veh.start;
+        for &x in &self.nodes {
+            let l = inst.loc[x as usize];
+            self.edge_in.push((inst.t(c, prev, l), inst.d(c, prev, l)));
+            prev = l;
+        }
+        self.edge_in
+            .push((inst.t(c, prev, veh.end), inst.d(c, prev, veh.end)));
         self.early_end.resize(n, 0);
         self.late_start.resize(n, 0);
         let mut time = veh.shift.start;
@@ -531,10 +607,14 @@ impl RouteState {
             self.late_start[i] = late;
             next = l;
         }
-        match inst.eval(self.vehicle, &self.nodes) {
-            Some((cost, dist)) => {
-                self.cost = cost;
-                self.dist = dist;
+        self.after.clear();
+        let after = &mut self.after;
+        match inst.eval_recording(self.vehicle, &self.nodes, |t, b| after.push((t, b))) {
+            Some(e) => {
+                self.cost = e.cost;
+                self.dist = e.dist;
+                self.depart = e.depart;
+                self.end = e.end;
                 self.feasible = true;
             }
             None => self.feasible = false,
@@ -827,16 +907,27 @@ impl SearchState {
         }
         // Vehicles with breaks, duration limits, time costs or release dates: verify
         // the most promising estimates exactly, over all routes at once.
-        cands.sort_by_key(|c| c.delta);
+        // At most MAX_EXACT are evaluated: only those need sorting.
+        if cands.len() > MAX_EXACT {
+            cands.select_nth_unstable_by_key(MAX_EXACT, |c| (c.delta, c.route, c.pos));
+            cands.truncate(MAX_EXACT);
+        }
+        cands.sort_unstable_by_key(|c| (c.delta, c.route, c.pos));
         let (mut evals, mut feasible) = (0, 0);
         for cnd in cands {
-            if feasible >= 6 || (evals >= 48 && feasible >= 1) || evals >= 200 {
+            if feasible >= 6 || (evals >= 48 && feasible >= 1) || evals >= MAX_EXACT {
                 break;
             }
             evals += 1;
             let route = &self.routes[cnd.route];
-            let nodes = self.apply_nodes(&cnd, v);
-            if let Some((cost, _)) = inst.eval(route.vehicle, &nodes) {
+            let exact = self.eval_insertion(inst, &cnd, v);
+            debug_assert_eq!(
+                exact,
+                inst.eval(route.vehicle, &self.apply_nodes(&cnd, v))
+                    .map(|e| e.0),
+                "resumed evaluation differs from the full one"
+            );
+            if let Some(cost) = exact {
                 feasible += 1;
                 let exact = Insertion {
                     delta: cost - route.cost,
@@ -848,6 +939,95 @@ impl SearchState {
             }
         }
         best
+    }
+
+    /// Exact cost of route `ins.route` with `v` inserted, `None` if infeasible. Resumes
+    /// the route's recorded schedule after the insertion place and stops as soon as the
+    /// schedule meets the recorded one again (the rest is then unchanged), walking the
+    /// route's cached edges; the same rules as [`Inst::eval`], which it falls back to
+    /// where a resumed schedule is not enough (first place, release dates).
+    fn eval_insertion(&self, inst: &Inst, ins: &Insertion, v: u32) -> Option<i64> {
+        let route = &self.routes[ins.route];
+        let p = ins.pos;
+        let len = route.nodes.len();
+        if p == 0 || inst.has_release || !route.feasible || route.after.len() != len {
+            return inst
+                .eval(route.vehicle, &self.apply_nodes(ins, v))
+                .map(|e| e.0);
+        }
+        let veh = &inst.vehicles[route.vehicle];
+        let c = veh.class;
+        let (mut time, due) = route.after[p - 1];
+        let mut need_break = veh.break_rule.filter(|_| due);
+        // Travel `tt`, taking the break first if the arrival would pass its start.
+        let step = |time: &mut i64, tt: i64, need_break: &mut Option<Break>| -> Option<i64> {
+            if let Some(b) = *need_break
+                && *time + tt > b.window.start
+            {
+                let bs = (*time).max(b.window.start);
+                if bs > b.window.end {
+                    return None;
+                }
+                *time = bs + b.duration;
+                *need_break = None;
+            }
+            Some(*time + tt)
+        };
+        let mut pos = inst.loc[route.nodes[p - 1] as usize];
+        let mut dd = -route.edge_in[p].1;
+        let mut inserted = [v, u32::MAX];
+        if let Some(f) = ins.fac {
+            inserted[1] = f;
+        }
+        for &x in inserted.iter().filter(|&&x| x != u32::MAX) {
+            let x = x as usize;
+            let l = inst.loc[x];
+            let arrive = step(&mut time, inst.t(c, pos, l), &mut need_break)?;
+            time = start_in(&inst.windows[x], arrive)? + inst.service[x];
+            dd += inst.d(c, pos, l);
+            pos = l;
+        }
+        let mut end = None;
+        for j in p..len {
+            let x = route.nodes[j] as usize;
+            let l = inst.loc[x];
+            let tt = if j == p {
+                dd += inst.d(c, pos, l);
+                inst.t(c, pos, l)
+            } else {
+                route.edge_in[j].0
+            };
+            let arrive = step(&mut time, tt, &mut need_break)?;
+            time = start_in(&inst.windows[x], arrive)? + inst.service[x];
+            if (time, need_break.is_some()) == route.after[j] {
+                end = Some(route.end);
+                break;
+            }
+        }
+        let end = match end {
+            Some(e) => e,
+            None => {
+                let tt = if p == len {
+                    dd += inst.d(c, pos, veh.end);
+                    inst.t(c, pos, veh.end)
+                } else {
+                    route.edge_in[len].0
+                };
+                step(&mut time, tt, &mut need_break)?
+            }
+        };
+        let dist = route.dist + dd;
+        if end > veh.shift.end
+            || veh.max_duration.is_some_and(|m| end - route.depart > m)
+            || veh.max_distance.is_some_and(|m| dist > m)
+        {
+            return None;
+        }
+        Some(
+            veh.fixed_cost
+                + veh.cost_per_distance * dist
+                + veh.cost_per_second * (end - route.depart),
+        )
     }
 
     fn apply_nodes(&self, ins: &Insertion, v: u32) -> Vec<u32> {
@@ -923,16 +1103,21 @@ impl SearchState {
             } else {
                 (inst.loc[route.nodes[p] as usize], route.late_start[p])
             };
+            let (t_in, d_in) = inst.into(c, pl, lv);
             let vend = if timed {
-                let Some(sv_start) = start_in(wv, pend + inst.t(c, pl, lv)) else {
+                let Some(sv_start) = start_in(wv, pend + t_in) else {
                     continue;
                 };
                 sv_start + sv
             } else {
                 0
             };
-            let base_d = inst.d(c, pl, nl);
-            let base_t = inst.t(c, pl, nl);
+            let (base_t, base_d) = if len == 0 {
+                (inst.t(c, pl, nl), inst.d(c, pl, nl))
+            } else {
+                route.edge_in[p]
+            };
+            let (t_out, d_out) = (inst.t(c, lv, nl), inst.d(c, lv, nl));
             // Join the trip at this position.
             let trip = if p < len {
                 Some(route.trip_of[p] as usize)
@@ -948,10 +1133,10 @@ impl SearchState {
                     && ti.fac.is_none_or(|f| {
                         inst.fac_limit[f].is_none_or(|l| self.intake[f] + dem[0] <= l)
                     });
-                if fits && (!timed || vend + inst.t(c, lv, nl) <= nlate) {
-                    let dd = inst.d(c, pl, lv) + inst.d(c, lv, nl) - base_d;
+                if fits && (!timed || vend + t_out <= nlate) {
+                    let dd = d_in + d_out - base_d;
                     if veh.max_distance.is_none_or(|m| route.dist + dd <= m) {
-                        let dt = inst.t(c, pl, lv) + sv + inst.t(c, lv, nl) - base_t;
+                        let dt = t_in + sv + t_out - base_t;
                         out(Insertion {
                             route: ri,
                             pos: p,
@@ -967,10 +1152,10 @@ impl SearchState {
                 continue;
             }
             let fixed = if len == 0 { veh.fixed_cost } else { 0 };
-            if p == len && veh.unload_at_end && (!timed || vend + inst.t(c, lv, nl) <= nlate) {
-                let dd = inst.d(c, pl, lv) + inst.d(c, lv, nl) - base_d;
+            if p == len && veh.unload_at_end && (!timed || vend + t_out <= nlate) {
+                let dd = d_in + d_out - base_d;
                 if veh.max_distance.is_none_or(|m| route.dist + dd <= m) {
-                    let dt = inst.t(c, pl, lv) + sv + inst.t(c, lv, nl) - base_t;
+                    let dt = t_in + sv + t_out - base_t;
                     out(Insertion {
                         route: ri,
                         pos: p,
@@ -993,16 +1178,12 @@ impl SearchState {
                         continue;
                     }
                 }
-                let dd = inst.d(c, pl, lv) + inst.d(c, lv, lf) + inst.d(c, lf, nl) - base_d;
+                let dd = d_in + inst.d(c, lv, lf) + inst.d(c, lf, nl) - base_d;
                 if veh.max_distance.is_some_and(|m| route.dist + dd > m) {
                     continue;
                 }
-                let dt = inst.t(c, pl, lv)
-                    + sv
-                    + inst.t(c, lv, lf)
-                    + inst.service[fu]
-                    + inst.t(c, lf, nl)
-                    - base_t;
+                let dt =
+                    t_in + sv + inst.t(c, lv, lf) + inst.service[fu] + inst.t(c, lf, nl) - base_t;
                 out(Insertion {
                     route: ri,
                     pos: p,
