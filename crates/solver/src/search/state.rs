@@ -305,12 +305,16 @@ impl Inst {
     pub fn d(&self, c: usize, a: usize, b: usize) -> i64 {
         self.dist[c][a * self.n_loc + b]
     }
-    /// `(t(c, a, b), d(c, a, b))` read from the transposed copies: fast when `b` is
-    /// fixed and `a` varies.
+    /// `t(c, a, b)` read from the transposed copy: fast when `b` is fixed and `a`
+    /// varies.
     #[inline]
-    fn into(&self, c: usize, a: usize, b: usize) -> (i64, i64) {
-        let i = b * self.n_loc + a;
-        (self.dur_into[c][i], self.dist_into[c][i])
+    fn t_into(&self, c: usize, a: usize, b: usize) -> i64 {
+        self.dur_into[c][b * self.n_loc + a]
+    }
+    /// `d(c, a, b)` read from the transposed copy.
+    #[inline]
+    fn d_into(&self, c: usize, a: usize, b: usize) -> i64 {
+        self.dist_into[c][b * self.n_loc + a]
     }
 
     /// Whether vehicle `k` may serve visit `v` (table lookup; the exact evaluation asks
@@ -343,18 +347,18 @@ impl Inst {
     /// Exact evaluation of a node sequence for vehicle `k` (all route-local rules);
     /// `None` if infeasible. Returns `(cost, distance)`.
     pub fn eval(&self, k: usize, nodes: &[u32]) -> Option<(i64, i64)> {
-        self.eval_recording(k, nodes, |_, _| {})
+        self.eval_recording(k, nodes, |_, _, _, _| {})
             .map(|e| (e.cost, e.dist))
     }
 
-    /// [`Self::eval`] that also reports, for each node, the time its service ends and
-    /// whether the break is still to be taken: the state an insertion after that node
-    /// resumes from.
+    /// [`Self::eval`] that also reports, for each node, the time its service ends,
+    /// whether the break is still to be taken (the state an insertion after that node
+    /// resumes from) and the travel time and distance of the edge into it.
     fn eval_recording(
         &self,
         k: usize,
         nodes: &[u32],
-        mut record: impl FnMut(i64, bool),
+        mut record: impl FnMut(i64, bool, i64, i64),
     ) -> Option<Schedule> {
         if nodes.is_empty() {
             return Some(Schedule::default());
@@ -429,9 +433,10 @@ impl Inst {
             }
             let s = start_in(&self.windows[x], time + tt)?;
             time = s + self.service[x];
-            dist += self.d(c, pos, l);
+            let dd = self.d(c, pos, l);
+            dist += dd;
             pos = l;
-            record(time, need_break.is_some());
+            record(time, need_break.is_some(), tt, dd);
         }
         let tt = self.t(c, pos, veh.end);
         if let Some(b) = need_break
@@ -442,6 +447,7 @@ impl Inst {
                 return None;
             }
             time = bs + b.duration;
+            need_break = None;
         }
         let end = time + tt;
         dist += self.d(c, pos, veh.end);
@@ -458,6 +464,7 @@ impl Inst {
             dist,
             depart,
             end,
+            break_taken: veh.break_rule.is_some() && need_break.is_none(),
         })
     }
 }
@@ -469,6 +476,7 @@ struct Schedule {
     dist: i64,
     depart: i64,
     end: i64,
+    break_taken: bool,
 }
 
 /// Per-trip cache.
@@ -573,51 +581,72 @@ impl RouteState {
             self.trips.push(cur);
         }
         let n = self.nodes.len();
-        self.edge_in.clear();
-        let mut prev = veh.start;
-        for &x in &self.nodes {
-            let l = inst.loc[x as usize];
-            self.edge_in.push((inst.t(c, prev, l), inst.d(c, prev, l)));
-            prev = l;
-        }
-        self.edge_in
-            .push((inst.t(c, prev, veh.end), inst.d(c, prev, veh.end)));
-        self.early_end.resize(n, 0);
-        self.late_start.resize(n, 0);
-        let mut time = veh.shift.start;
-        let mut pos = veh.start;
-        for i in 0..n {
-            let x = self.nodes[i] as usize;
-            if inst.has_release && x < nv && (i == 0 || self.nodes[i - 1] as usize >= nv) {
-                time = time.max(inst.trip_release(&self.nodes, i));
-            }
-            let l = inst.loc[x];
-            let s = start_in(&inst.windows[x], time + inst.t(c, pos, l)).unwrap_or(i64::MAX / 4);
-            time = s + inst.service[x];
-            self.early_end[i] = time;
-            pos = l;
-        }
-        let mut late = veh.shift.end;
-        let mut next = veh.end;
-        for i in (0..n).rev() {
-            let x = self.nodes[i] as usize;
-            let l = inst.loc[x];
-            let bound = late - inst.service[x] - inst.t(c, l, next);
-            late = latest_in(&inst.windows[x], bound).unwrap_or(i64::MIN / 4);
-            self.late_start[i] = late;
-            next = l;
-        }
+        let mut break_taken = false;
         self.after.clear();
-        let after = &mut self.after;
-        match inst.eval_recording(self.vehicle, &self.nodes, |t, b| after.push((t, b))) {
+        self.edge_in.clear();
+        let (after, edge_in) = (&mut self.after, &mut self.edge_in);
+        let exact = inst.eval_recording(self.vehicle, &self.nodes, |t, b, et, ed| {
+            after.push((t, b));
+            edge_in.push((et, ed));
+        });
+        match exact {
             Some(e) => {
                 self.cost = e.cost;
                 self.dist = e.dist;
                 self.depart = e.depart;
                 self.end = e.end;
+                break_taken = e.break_taken;
                 self.feasible = true;
             }
             None => self.feasible = false,
+        }
+        if self.edge_in.len() != n {
+            self.edge_in.clear();
+            let mut prev = veh.start;
+            for &x in &self.nodes {
+                let l = inst.loc[x as usize];
+                self.edge_in.push((inst.t(c, prev, l), inst.d(c, prev, l)));
+                prev = l;
+            }
+        }
+        let last = self
+            .nodes
+            .last()
+            .map_or(veh.start, |&x| inst.loc[x as usize]);
+        self.edge_in
+            .push((inst.t(c, last, veh.end), inst.d(c, last, veh.end)));
+        self.early_end.resize(n, 0);
+        self.late_start.resize(n, 0);
+        if self.feasible {
+            // The exact schedule (break, release dates included).
+            for (e, a) in self.early_end.iter_mut().zip(&self.after) {
+                *e = a.0;
+            }
+        } else {
+            let mut time = veh.shift.start;
+            for i in 0..n {
+                let x = self.nodes[i] as usize;
+                if inst.has_release && x < nv && (i == 0 || self.nodes[i - 1] as usize >= nv) {
+                    time = time.max(inst.trip_release(&self.nodes, i));
+                }
+                let s =
+                    start_in(&inst.windows[x], time + self.edge_in[i].0).unwrap_or(i64::MAX / 4);
+                time = s + inst.service[x];
+                self.early_end[i] = time;
+            }
+        }
+        let mut late = veh.shift.end;
+        for i in (0..n).rev() {
+            let x = self.nodes[i] as usize;
+            let mut bound = late - inst.service[x] - self.edge_in[i + 1].0;
+            // The break taken right after this node must fit before the next one too.
+            let break_next = self.after.get(i).is_some_and(|a| a.1)
+                && self.after.get(i + 1).is_none_or(|a| !a.1);
+            if break_taken && break_next {
+                bound -= veh.break_rule.map_or(0, |b| b.duration);
+            }
+            late = latest_in(&inst.windows[x], bound).unwrap_or(i64::MIN / 4);
+            self.late_start[i] = late;
         }
         self.feasible
     }
@@ -820,10 +849,19 @@ impl SearchState {
 
     /// Best insertion of visit `v` over all routes (one empty route per vehicle type),
     /// with blinks; `None` if it fits nowhere. Large plans scan the routes of `v`'s
-    /// nearest neighbours first and all routes only when those give nothing.
+    /// nearest neighbours first and all routes only when those give nothing better
+    /// than an unused vehicle.
     pub fn best_insertion(&self, inst: &Inst, v: u32, rng: &mut Rng) -> Option<Insertion> {
-        self.best_insertion_in(inst, v, rng, true)
-            .or_else(|| self.best_insertion_in(inst, v, rng, false))
+        // A granular scan that finds nothing, or only an unused vehicle, may have missed
+        // room in a route none of v's neighbours is on: opening a vehicle is too dear
+        // a decision to take on a partial scan.
+        // A second look also undoes blinks that hid the only places v fits.
+        match self.best_insertion_in(inst, v, rng, true) {
+            (Some(ins), partial) if !partial || !self.routes[ins.route].nodes.is_empty() => {
+                Some(ins)
+            }
+            _ => self.best_insertion_in(inst, v, rng, false).0,
+        }
     }
 
     fn best_insertion_in(
@@ -832,7 +870,7 @@ impl SearchState {
         v: u32,
         rng: &mut Rng,
         granular: bool,
-    ) -> Option<Insertion> {
+    ) -> (Option<Insertion>, bool) {
         let mut best: Option<Insertion> = None;
         let mut cands: Vec<Insertion> = Vec::new();
         // Granular: with many routes, only those holding one of the nearest neighbours
@@ -938,7 +976,7 @@ impl SearchState {
                 }
             }
         }
-        best
+        (best, !near.is_empty())
     }
 
     /// Exact cost of route `ins.route` with `v` inserted, `None` if infeasible. Resumes
@@ -1103,7 +1141,8 @@ impl SearchState {
             } else {
                 (inst.loc[route.nodes[p] as usize], route.late_start[p])
             };
-            let (t_in, d_in) = inst.into(c, pl, lv);
+            let t_in = inst.t_into(c, pl, lv);
+            let d_in = || inst.d_into(c, pl, lv);
             let vend = if timed {
                 let Some(sv_start) = start_in(wv, pend + t_in) else {
                     continue;
@@ -1117,7 +1156,9 @@ impl SearchState {
             } else {
                 route.edge_in[p]
             };
-            let (t_out, d_out) = (inst.t(c, lv, nl), inst.d(c, lv, nl));
+            // Read only where a branch needs them: most places fail a cheaper test.
+            let out_t = || inst.t(c, lv, nl);
+            let out_d = || inst.d(c, lv, nl);
             // Join the trip at this position.
             let trip = if p < len {
                 Some(route.trip_of[p] as usize)
@@ -1133,10 +1174,10 @@ impl SearchState {
                     && ti.fac.is_none_or(|f| {
                         inst.fac_limit[f].is_none_or(|l| self.intake[f] + dem[0] <= l)
                     });
-                if fits && (!timed || vend + t_out <= nlate) {
-                    let dd = d_in + d_out - base_d;
+                if fits && (!timed || vend + out_t() <= nlate) {
+                    let dd = d_in() + out_d() - base_d;
                     if veh.max_distance.is_none_or(|m| route.dist + dd <= m) {
-                        let dt = t_in + sv + t_out - base_t;
+                        let dt = t_in + sv + out_t() - base_t;
                         out(Insertion {
                             route: ri,
                             pos: p,
@@ -1152,10 +1193,10 @@ impl SearchState {
                 continue;
             }
             let fixed = if len == 0 { veh.fixed_cost } else { 0 };
-            if p == len && veh.unload_at_end && (!timed || vend + t_out <= nlate) {
-                let dd = d_in + d_out - base_d;
+            if p == len && veh.unload_at_end && (!timed || vend + out_t() <= nlate) {
+                let dd = d_in() + out_d() - base_d;
                 if veh.max_distance.is_none_or(|m| route.dist + dd <= m) {
-                    let dt = t_in + sv + t_out - base_t;
+                    let dt = t_in + sv + out_t() - base_t;
                     out(Insertion {
                         route: ri,
                         pos: p,
@@ -1178,7 +1219,7 @@ impl SearchState {
                         continue;
                     }
                 }
-                let dd = d_in + inst.d(c, lv, lf) + inst.d(c, lf, nl) - base_d;
+                let dd = d_in() + inst.d(c, lv, lf) + inst.d(c, lf, nl) - base_d;
                 if veh.max_distance.is_some_and(|m| route.dist + dd > m) {
                     continue;
                 }
