@@ -2,7 +2,8 @@
 # Equal-load comparison: for each instance and seed, PyVRP and our solver run at the
 # same time, one per core of the 2-core machine, through the same checker; rows go to
 # results/paired.csv (the load and CPU-seconds columns show both got a core).
-# Usage: run_paired.sh LIMIT "SEEDS" SET...   SET: x | solomon | homberger
+# Usage: run_paired.sh LIMIT "SEEDS" SET...   SET: x (the issue's four) | xall | solomon |
+#   homberger
 #   SORTFLEET_BIN=path/to/sortfleet  PY=/work/peers-venv/bin/python
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -15,6 +16,7 @@ for set in "$@"; do
   case $set in
     x) files+=($I/cvrp_x/X-n101-k25.vrp $I/cvrp_x/X-n200-k36.vrp $I/cvrp_x/X-n303-k21.vrp
                $I/cvrp_x/X-n502-k39.vrp) ;;
+    xall) files+=($I/cvrp_x/X-n*.vrp) ;;
     solomon) files+=($I/vrptw_solomon/{C101,C201,R101,R201,RC101,RC201}.txt) ;;
     homberger) files+=($I/vrptw_homberger/200/{c1_2_1,r1_2_1,rc1_2_1}.txt) ;;
     *) echo "unknown set $set" >&2; exit 2 ;;
@@ -26,7 +28,7 @@ label() {
 }
 one() {  # tool seed file
   "$PY" run_peers.py --tool "$1" --time-limit "$limit" --seed "$2" --sortfleet-bin "$BIN" \
-    --set "$(label "$3")" --csv results/paired.csv "$3" | tail -n +2 \
+    --set "$(label "$3")" --csv "results/${CSV:-paired.csv}" "$3" | tail -n +2 \
     || echo "FAILED $1 $limit $2 $3" >&2
 }
 for f in "${files[@]}"; do

@@ -4,7 +4,8 @@
 A cell is `gap % (routes)`; `cpu/wall` is the mean share of a core each run really got
 (the machine is shared with builds). Usage: tables.py [results/*.csv], or
 `tables.py --by-set FILES` for one side-by-side table per `set` over the distance-objective
-rows of all FILES (peers and ours together).
+rows of all FILES (peers and ours together), or `tables.py --seeds FILES` for per-seed gaps
+and their median per tool and budget (the equal-load runs of `run_paired.sh`).
 """
 
 import csv
@@ -71,6 +72,41 @@ def table_rows(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def seeds_table(rows: list[dict]) -> str:
+    """Gap per seed and the median, one column per tool and budget; the last line is
+    the mean of the medians."""
+    import statistics
+    cols = sorted({label(r) for r in rows},
+                  key=lambda c: (float(c.split()[-2]), c.split()[0] != "PyVRP"))
+    by_inst: "OrderedDict[str, dict]" = OrderedDict()
+    for r in rows:
+        if r["feasible"] == "True" and r["gap_pct"]:
+            cell_ = by_inst.setdefault(r["instance"], {}).setdefault(label(r), {})
+            cell_[int(r["seed"] or 0)] = float(r["gap_pct"])
+    out = ["| instance | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+    medians: dict[str, list[float]] = {c: [] for c in cols}
+    for inst, got in by_inst.items():
+        cells = []
+        for c in cols:
+            if c not in got:
+                cells.append("—")
+                continue
+            gaps = [got[c][k] for k in sorted(got[c])]
+            m = statistics.median(gaps)
+            medians[c].append(m)
+            per = " / ".join(f"{g:.2f}" for g in gaps)
+            cells.append(f"{per} → **{m:.2f} %**" if len(gaps) > 1 else f"{m:.2f} %")
+        out.append(f"| {inst} | " + " | ".join(cells) + " |")
+    out.append("| **mean of medians** | " + " | ".join(
+        f"{sum(v) / len(v):.2f} %" if v else "—" for v in medians.values()) + " |")
+    share = []
+    for c in cols:
+        rs = [r for r in rows if label(r) == c]
+        share.append(f"{sum(float(r['cpu_s']) for r in rs) / sum(float(r['wall_s']) for r in rs):.2f}")
+    out.append("| cpu/wall | " + " | ".join(share) + " |")
+    return "\n".join(out)
+
+
 def main() -> None:
     here = Path(__file__).resolve().parent
     args = sys.argv[1:]
@@ -79,6 +115,12 @@ def main() -> None:
                 if r["objective"] == "distance"]
         for s in dict.fromkeys(r["set"] for r in rows):
             print(f"### {s}\n\n{table_rows([r for r in rows if r['set'] == s])}\n")
+        return
+    if args and args[0] == "--seeds":
+        rows = [r for f in args[1:] for r in csv.DictReader(Path(f).open())
+                if r["objective"] == "distance" and r["instance"] != "instance"]
+        for s in dict.fromkeys(r["set"] for r in rows):
+            print(f"### {s}\n\n{seeds_table([r for r in rows if r['set'] == s])}\n")
         return
     files = [Path(p) for p in args] or sorted((here / "results").glob("*.csv"))
     for f in files:

@@ -1,7 +1,13 @@
 //! The search's own bookkeeping: flat node sequences per route with forward/backward
-//! time caches, so a visit's insertion is checked in O(1) for capacity, stream, time
-//! windows, shift, distance and facility intake. Vehicles with a break or a maximum
-//! duration get an exact full re-evaluation of the chosen position on top.
+//! time caches, so a visit's insertion is estimated in O(1) for capacity, stream, time
+//! windows, shift, distance and facility intake. Vehicles with a break, a maximum
+//! duration or a time cost get the most promising estimates checked exactly: the check
+//! resumes the route's recorded schedule after the insertion place and stops where the
+//! new schedule meets the old one.
+//!
+//! Insertion scans are granular on large plans (the routes of a visit's nearest
+//! neighbours), widened to every route's depot and facility ends for visits close to
+//! those, and to every route before an unused vehicle is opened.
 //!
 //! Independent of `check.rs` on purpose (the same rules, written twice).
 
