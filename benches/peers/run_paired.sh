@@ -23,12 +23,16 @@ for set in "$@"; do
   esac
 done
 mkdir -p results
+csv_out="results/${CSV:-paired.csv}"
+# Write the header first: two runs starting together on a new file would both write it.
+[ -s "$csv_out" ] || "$PY" -c 'import sys, run_peers; print(",".join(run_peers.COLUMNS))' \
+  > "$csv_out"
 label() {
   case $1 in *cvrp_x*) echo cvrp_x ;; *solomon*) echo solomon ;; *) echo homberger ;; esac
 }
 one() {  # tool seed file
   "$PY" run_peers.py --tool "$1" --time-limit "$limit" --seed "$2" --sortfleet-bin "$BIN" \
-    --set "$(label "$3")" --csv "results/${CSV:-paired.csv}" "$3" | tail -n +2 \
+    --set "$(label "$3")" --csv "$csv_out" "$3" | tail -n +2 \
     || echo "FAILED $1 $limit $2 $3" >&2
 }
 for f in "${files[@]}"; do
