@@ -503,6 +503,18 @@ fn derive(
     }
 }
 
+/// Keeps when (and by which event) a condition started holding: set on its first
+/// `Some(true)`, cleared on `Some(false)`, unchanged when the event cannot tell (`None`).
+fn track_since(since: &mut Option<(i64, String)>, holds: Option<bool>, ev: &TruckEvent) {
+    match holds {
+        Some(true) if since.is_none() => {
+            *since = Some((ev.occurred_at, ev.client_event_id.clone()))
+        }
+        Some(true) | None => {}
+        Some(false) => *since = None,
+    }
+}
+
 /// Applies an event's bookkeeping (trip ends are handled by the caller).
 fn apply(st: &mut VehicleState, ev: &TruckEvent, facts: &Facts) {
     let at = ev.occurred_at;
@@ -510,14 +522,7 @@ fn apply(st: &mut VehicleState, ev: &TruckEvent, facts: &Facts) {
     if let Some(p) = valid(ev.position) {
         st.last_position = Some((p, at));
     }
-    match facts.off_corridor {
-        Some(true) if st.off_corridor_since.is_none() => {
-            st.off_corridor_since = Some((at, id.clone()));
-        }
-        Some(true) => {}
-        Some(false) => st.off_corridor_since = None,
-        None => {}
-    }
+    track_since(&mut st.off_corridor_since, facts.off_corridor, ev);
     if facts.position.is_some() {
         if facts.at_depot && facts.in_facility.is_none() {
             st.at_depot_since.get_or_insert_with(|| (at, id.clone()));
@@ -525,14 +530,7 @@ fn apply(st: &mut VehicleState, ev: &TruckEvent, facts: &Facts) {
             st.at_depot_since = None;
         }
     }
-    match facts.outside_area {
-        Some(true) if st.out_of_area_since.is_none() => {
-            st.out_of_area_since = Some((at, id.clone()));
-        }
-        Some(true) => {}
-        Some(false) => st.out_of_area_since = None,
-        None => {}
-    }
+    track_since(&mut st.out_of_area_since, facts.outside_area, ev);
     match &facts.foreign_point {
         Some(fp) if st.dwell.as_ref().is_none_or(|d| &d.0 != fp) => {
             st.dwell = Some((fp.clone(), at, id.clone()));

@@ -427,35 +427,14 @@ impl Inst {
             }
             let l = self.loc[x];
             let tt = self.t(c, pos, l);
-            if let Some(b) = need_break
-                && time + tt > b.window.start
-            {
-                let bs = time.max(b.window.start);
-                if bs > b.window.end {
-                    return None;
-                }
-                time = bs + b.duration;
-                need_break = None;
-            }
-            let s = start_in(&self.windows[x], time + tt)?;
+            let s = start_in(&self.windows[x], travel(&mut time, tt, &mut need_break)?)?;
             time = s + self.service[x];
             let dd = self.d(c, pos, l);
             dist += dd;
             pos = l;
             record(time, need_break.is_some(), tt, dd);
         }
-        let tt = self.t(c, pos, veh.end);
-        if let Some(b) = need_break
-            && time + tt > b.window.start
-        {
-            let bs = time.max(b.window.start);
-            if bs > b.window.end {
-                return None;
-            }
-            time = bs + b.duration;
-            need_break = None;
-        }
-        let end = time + tt;
+        let end = travel(&mut time, self.t(c, pos, veh.end), &mut need_break)?;
         dist += self.d(c, pos, veh.end);
         if end > veh.shift.end
             || veh.max_duration.is_some_and(|m| end - depart > m)
@@ -473,6 +452,23 @@ impl Inst {
             break_taken: veh.break_rule.is_some() && need_break.is_none(),
         })
     }
+}
+
+/// Travels `tt` from `*time`, taking the pending break first when the arrival would
+/// pass its window's start; the arrival time, or `None` when the break window is missed.
+#[inline]
+fn travel(time: &mut i64, tt: i64, need_break: &mut Option<Break>) -> Option<i64> {
+    if let Some(b) = *need_break
+        && *time + tt > b.window.start
+    {
+        let bs = (*time).max(b.window.start);
+        if bs > b.window.end {
+            return None;
+        }
+        *time = bs + b.duration;
+        *need_break = None;
+    }
+    Some(*time + tt)
 }
 
 /// Outcome of an exact evaluation.
@@ -1003,20 +999,6 @@ impl SearchState {
         let c = veh.class;
         let (mut time, due) = route.after[p - 1];
         let mut need_break = veh.break_rule.filter(|_| due);
-        // Travel `tt`, taking the break first if the arrival would pass its start.
-        let step = |time: &mut i64, tt: i64, need_break: &mut Option<Break>| -> Option<i64> {
-            if let Some(b) = *need_break
-                && *time + tt > b.window.start
-            {
-                let bs = (*time).max(b.window.start);
-                if bs > b.window.end {
-                    return None;
-                }
-                *time = bs + b.duration;
-                *need_break = None;
-            }
-            Some(*time + tt)
-        };
         let mut pos = inst.loc[route.nodes[p - 1] as usize];
         let mut dd = -route.edge_in[p].1;
         let mut inserted = [v, u32::MAX];
@@ -1026,7 +1008,7 @@ impl SearchState {
         for &x in inserted.iter().filter(|&&x| x != u32::MAX) {
             let x = x as usize;
             let l = inst.loc[x];
-            let arrive = step(&mut time, inst.t(c, pos, l), &mut need_break)?;
+            let arrive = travel(&mut time, inst.t(c, pos, l), &mut need_break)?;
             time = start_in(&inst.windows[x], arrive)? + inst.service[x];
             dd += inst.d(c, pos, l);
             pos = l;
@@ -1041,7 +1023,7 @@ impl SearchState {
             } else {
                 route.edge_in[j].0
             };
-            let arrive = step(&mut time, tt, &mut need_break)?;
+            let arrive = travel(&mut time, tt, &mut need_break)?;
             time = start_in(&inst.windows[x], arrive)? + inst.service[x];
             if (time, need_break.is_some()) == route.after[j] {
                 end = Some(route.end);
@@ -1057,7 +1039,7 @@ impl SearchState {
                 } else {
                     route.edge_in[len].0
                 };
-                step(&mut time, tt, &mut need_break)?
+                travel(&mut time, tt, &mut need_break)?
             }
         };
         let dist = route.dist + dd;
