@@ -3,7 +3,7 @@
 # same time, one per core of the 2-core machine, through the same checker; rows go to
 # results/paired.csv (the load and CPU-seconds columns show both got a core).
 # Usage: run_paired.sh LIMIT "SEEDS" SET...   SET: x (the issue's four) | xall | solomon |
-#   homberger
+#   homberger (samples) | solomonall | homberger200all (every stored instance)
 #   SORTFLEET_BIN=path/to/sortfleet  PY=/work/peers-venv/bin/python
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -19,6 +19,8 @@ for set in "$@"; do
     xall) files+=($I/cvrp_x/X-n*.vrp) ;;
     solomon) files+=($I/vrptw_solomon/{C101,C201,R101,R201,RC101,RC201}.txt) ;;
     homberger) files+=($I/vrptw_homberger/200/{c1_2_1,r1_2_1,rc1_2_1}.txt) ;;
+    solomonall) files+=($I/vrptw_solomon/*.txt) ;;
+    homberger200all) files+=($I/vrptw_homberger/200/*.txt) ;;
     *) echo "unknown set $set" >&2; exit 2 ;;
   esac
 done

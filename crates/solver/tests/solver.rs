@@ -11,7 +11,7 @@ use sortfleet_solver::rng::Rng;
 use sortfleet_solver::search::state::{Inst, SearchState};
 use sortfleet_solver::{
     Break, DenseMatrix, Facility, ProblemData, ProblemError, SolveParams, StopCriteria, TimeWindow,
-    Trip, UnservedReason, Vehicle, Violation, Visit, check, operators, solve,
+    Trip, UnservedReason, Vehicle, Violation, Visit, check, operators, operators::Operator, solve,
 };
 
 fn data(name: &str) -> PathBuf {
@@ -570,4 +570,77 @@ fn insertion_near_the_depot_sees_every_route_end() {
         (east, 0),
         "v belongs on the east route's way home"
     );
+}
+
+#[test]
+fn route_split_moves_a_trip_tail_to_an_unused_vehicle() {
+    // Eight visits in a row east of the depot: the greedy construction puts them all on
+    // one truck (a second one never pays for a single visit).
+    let pts: Vec<(f64, f64)> = std::iter::once((0.0, 0.0))
+        .chain((0..8).map(|i| (10.0 + i as f64, 0.0)))
+        .collect();
+    let n = pts.len();
+    let d: Vec<i64> = pts
+        .iter()
+        .flat_map(|a| {
+            pts.iter()
+                .map(move |b| ((a.0 - b.0).hypot(a.1 - b.1) * 1000.0).round() as i64)
+        })
+        .collect();
+    let visits: Vec<Visit> = (1..n)
+        .map(|l| Visit::new(l, [1, 0], Stream::Residual))
+        .collect();
+    let mut truck = Vehicle::basic(0, 0, [100, 0], vec![Stream::Residual]);
+    truck.unload_at_end = true;
+    let pd = ProblemData::new(
+        visits,
+        vec![truck; 3],
+        vec![],
+        Arc::new(DenseMatrix::single(n, d).unwrap()),
+    )
+    .unwrap();
+    let inst = Inst::new(&pd);
+    let mut rng = Rng::new(7);
+    let mut state = SearchState::new(&inst);
+    let all = state.removed.clone();
+    state.recreate(&inst, &all, &mut rng);
+    let used = |s: &SearchState| s.routes.iter().filter(|r| !r.nodes.is_empty()).count();
+    assert_eq!((used(&state), state.removed.len()), (1, 0));
+    let before = state
+        .routes
+        .iter()
+        .find(|r| !r.nodes.is_empty())
+        .unwrap()
+        .nodes
+        .clone();
+    // The split is skipped with the average trip load (8 %) as probability.
+    for _ in 0..50 {
+        state.begin();
+        operators::RouteSplit { max_removed: 1 }.ruin(&inst, &mut state, &mut rng);
+        if used(&state) > 1 {
+            break;
+        }
+    }
+    assert_eq!(used(&state), 2, "the tail went to a second truck");
+    assert_eq!(state.removed.len(), 1, "one visit taken out at the cut");
+    // Both parts keep the original order: concatenated they are the old route less
+    // the removed visit.
+    let head = &state.routes[state.pos[before[0] as usize].0 as usize].nodes;
+    let tail = state
+        .routes
+        .iter()
+        .find(|r| !r.nodes.is_empty() && r.nodes != *head)
+        .unwrap();
+    assert!(head.len() >= 2 && tail.nodes.len() >= 1);
+    let joined: Vec<u32> = head.iter().chain(&tail.nodes).copied().collect();
+    let expected: Vec<u32> = before
+        .iter()
+        .copied()
+        .filter(|v| *v != state.removed[0])
+        .collect();
+    assert_eq!(joined, expected);
+    let removed = state.removed.clone();
+    state.recreate(&inst, &removed, &mut rng);
+    assert!(state.touched_feasible());
+    check(&pd, &state.to_solution(&inst)).unwrap();
 }

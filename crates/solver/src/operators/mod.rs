@@ -4,10 +4,12 @@
 
 mod random_removal;
 mod route_removal;
+mod route_split;
 mod string_removal;
 
 pub use random_removal::RandomRemoval;
 pub use route_removal::RouteRemoval;
+pub use route_split::RouteSplit;
 pub use string_removal::StringRemoval;
 
 use crate::rng::Rng;
@@ -28,6 +30,7 @@ pub fn all() -> Vec<(Box<dyn Operator>, f64)> {
         (Box::new(StringRemoval::default()), 0.88),
         (Box::new(RandomRemoval::default()), 0.08),
         (Box::new(RouteRemoval), 0.04),
+        (Box::new(RouteSplit::default()), 0.15),
     ]
 }
 

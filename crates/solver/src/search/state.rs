@@ -764,6 +764,11 @@ impl SearchState {
         }
     }
 
+    /// One unused route per vehicle type (where a new route would start).
+    pub fn empty_routes(&self) -> &[usize] {
+        &self.empty_reps
+    }
+
     /// Replaces route `r`'s nodes, keeping caches, positions and intake consistent.
     /// Returns false (and leaves caches as computed) if the new route is infeasible.
     pub fn set_nodes(&mut self, inst: &Inst, r: usize, nodes: Vec<u32>) -> bool {
