@@ -5,7 +5,9 @@ A cell is `gap % (routes)`; `cpu/wall` is the mean share of a core each run real
 (the machine is shared with builds). Usage: tables.py [results/*.csv], or
 `tables.py --by-set FILES` for one side-by-side table per `set` over the distance-objective
 rows of all FILES (peers and ours together), or `tables.py --seeds FILES` for per-seed gaps
-and their median per tool and budget (the equal-load runs of `run_paired.sh`).
+and their median per tool and budget (the equal-load runs of `run_paired.sh`), or
+`tables.py --classes FILES` for whole-set runs: per instance class (C1, R2, rc1, ...) the
+mean gap of PyVRP and of each version of ours, and how often ours is lower / equal / higher.
 """
 
 import csv
@@ -107,6 +109,48 @@ def seeds_table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def instance_class(name: str) -> str:
+    """Solomon `R201` -> `R2`, Homberger `rc2_2_3` -> `rc2`, X `X-n101-k25` -> `X`."""
+    if name.startswith("X-"):
+        return "X"
+    if "_" in name:
+        return name.split("_")[0]
+    return name.rstrip("0123456789")[:2] + name.lstrip("RC")[0]
+
+
+def classes_table(rows: list[dict]) -> str:
+    """Per class and per budget: PyVRP against each version of ours, paired by seed."""
+    runs: dict = {}
+    for r in rows:
+        key = (r["instance"], r["time_limit_s"], r["seed"])
+        tool = "pyvrp" if r["tool"] == "pyvrp" else f"ours {r['version'].removeprefix('git ')}"
+        if r["tool"] in ("pyvrp", "sortfleet") and r["feasible"] == "True":
+            runs.setdefault(key, {})[tool] = float(r["gap_pct"])
+    versions = sorted({t for v in runs.values() for t in v if t != "pyvrp"})
+    out = []
+    for ver in versions:
+        out.append(f"PyVRP against {ver} (mean gap to BKS; lower/equal/higher = ours vs PyVRP)\n")
+        out.append("| budget | class | n | PyVRP | ours | lower / equal / higher |")
+        out.append("|---|---|---|---|---|---|")
+        for lim in sorted({k[1] for k in runs}, key=float):
+            keys = [k for k in runs if k[1] == lim and ver in runs[k] and "pyvrp" in runs[k]]
+            groups: dict = {}
+            for k in keys:
+                groups.setdefault(instance_class(k[0]), []).append(k)
+            for cls, ks in sorted(groups.items()) + [("all", keys)]:
+                if not ks:
+                    continue
+                p = sum(runs[k]["pyvrp"] for k in ks) / len(ks)
+                o = sum(runs[k][ver] for k in ks) / len(ks)
+                lo = sum(runs[k][ver] < runs[k]["pyvrp"] - 0.005 for k in ks)
+                hi = sum(runs[k][ver] > runs[k]["pyvrp"] + 0.005 for k in ks)
+                b = "**" if cls == "all" else ""
+                out.append(f"| {lim} s | {b}{cls}{b} | {len(ks)} | {b}{p:.2f} %{b} | "
+                           f"{b}{o:.2f} %{b} | {lo} / {len(ks) - lo - hi} / {hi} |")
+        out.append("")
+    return "\n".join(out)
+
+
 def main() -> None:
     here = Path(__file__).resolve().parent
     args = sys.argv[1:]
@@ -121,6 +165,12 @@ def main() -> None:
                 if r["objective"] == "distance" and r["instance"] != "instance"]
         for s in dict.fromkeys(r["set"] for r in rows):
             print(f"### {s}\n\n{seeds_table([r for r in rows if r['set'] == s])}\n")
+        return
+    if args and args[0] == "--classes":
+        rows = [r for f in args[1:] for r in csv.DictReader(Path(f).open())
+                if r["objective"] == "distance" and r["instance"] != "instance"]
+        for s in dict.fromkeys(r["set"] for r in rows):
+            print(f"### {s}\n\n{classes_table([r for r in rows if r['set'] == s])}")
         return
     files = [Path(p) for p in args] or sorted((here / "results").glob("*.csv"))
     for f in files:

@@ -536,26 +536,7 @@ fn insertion_near_the_depot_sees_every_route_end() {
     for j in 0..3 {
         pts.push((1000.0 + j as f64, 0.0));
     }
-    let n = pts.len();
-    let d: Vec<i64> = pts
-        .iter()
-        .flat_map(|a| {
-            pts.iter()
-                .map(move |b| ((a.0 - b.0).hypot(a.1 - b.1) * 1000.0).round() as i64)
-        })
-        .collect();
-    let visits: Vec<Visit> = (1..n)
-        .map(|l| Visit::new(l, [if l == 1 { 1 } else { 10 }, 0], Stream::Residual))
-        .collect();
-    let mut truck = Vehicle::basic(0, 0, [31, 0], vec![Stream::Residual]);
-    truck.unload_at_end = true;
-    let pd = ProblemData::new(
-        visits,
-        vec![truck; 16],
-        vec![],
-        Arc::new(DenseMatrix::single(n, d).unwrap()),
-    )
-    .unwrap();
+    let pd = plane_problem(&pts, |l| if l == 1 { 1 } else { 10 }, 31, 16);
     let inst = Inst::new(&pd);
     let mut state = SearchState::new(&inst);
     state.blink = 0.0;
@@ -579,26 +560,7 @@ fn route_split_moves_a_trip_tail_to_an_unused_vehicle() {
     let pts: Vec<(f64, f64)> = std::iter::once((0.0, 0.0))
         .chain((0..8).map(|i| (10.0 + i as f64, 0.0)))
         .collect();
-    let n = pts.len();
-    let d: Vec<i64> = pts
-        .iter()
-        .flat_map(|a| {
-            pts.iter()
-                .map(move |b| ((a.0 - b.0).hypot(a.1 - b.1) * 1000.0).round() as i64)
-        })
-        .collect();
-    let visits: Vec<Visit> = (1..n)
-        .map(|l| Visit::new(l, [1, 0], Stream::Residual))
-        .collect();
-    let mut truck = Vehicle::basic(0, 0, [100, 0], vec![Stream::Residual]);
-    truck.unload_at_end = true;
-    let pd = ProblemData::new(
-        visits,
-        vec![truck; 3],
-        vec![],
-        Arc::new(DenseMatrix::single(n, d).unwrap()),
-    )
-    .unwrap();
+    let pd = plane_problem(&pts, |_| 1, 100, 3);
     let inst = Inst::new(&pd);
     let mut rng = Rng::new(7);
     let mut state = SearchState::new(&inst);
@@ -643,4 +605,35 @@ fn route_split_moves_a_trip_tail_to_an_unused_vehicle() {
     state.recreate(&inst, &removed, &mut rng);
     assert!(state.touched_feasible());
     check(&pd, &state.to_solution(&inst)).unwrap();
+}
+
+/// A depot at `pts[0]` and one residual-waste visit at each other point (demand by
+/// location index), `trucks` trucks of capacity `cap` that unload at the depot;
+/// Euclidean distances in thousandths.
+fn plane_problem(
+    pts: &[(f64, f64)],
+    demand: impl Fn(usize) -> i64,
+    cap: i64,
+    trucks: usize,
+) -> ProblemData {
+    let n = pts.len();
+    let d: Vec<i64> = pts
+        .iter()
+        .flat_map(|a| {
+            pts.iter()
+                .map(move |b| ((a.0 - b.0).hypot(a.1 - b.1) * 1000.0).round() as i64)
+        })
+        .collect();
+    let visits: Vec<Visit> = (1..n)
+        .map(|l| Visit::new(l, [demand(l), 0], Stream::Residual))
+        .collect();
+    let mut truck = Vehicle::basic(0, 0, [cap, 0], vec![Stream::Residual]);
+    truck.unload_at_end = true;
+    ProblemData::new(
+        visits,
+        vec![truck; trucks],
+        vec![],
+        Arc::new(DenseMatrix::single(n, d).unwrap()),
+    )
+    .unwrap()
 }
