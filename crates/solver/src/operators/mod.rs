@@ -22,6 +22,11 @@ pub trait Operator: Send + Sync {
     fn name(&self) -> &'static str;
     /// Removes some visits from their routes.
     fn ruin(&self, inst: &Inst, state: &mut SearchState, rng: &mut Rng);
+    /// Whether the move needs an unused vehicle (useless while fleet minimisation
+    /// forbids new routes, which then leaves it out).
+    fn opens_routes(&self) -> bool {
+        false
+    }
 }
 
 /// Every operator with its selection weight.

@@ -27,6 +27,9 @@ impl Operator for RouteSplit {
     fn name(&self) -> &'static str {
         "route_split"
     }
+    fn opens_routes(&self) -> bool {
+        true
+    }
     fn ruin(&self, inst: &Inst, state: &mut SearchState, rng: &mut Rng) {
         if !state.allow_new_routes {
             return;

@@ -151,6 +151,12 @@ fn worker(
     let mut rng = Rng::new(seed);
     let ops = operators::all();
     let total_w: f64 = ops.iter().map(|o| o.1).sum();
+    // Fleet minimisation forbids new routes: moves that need one are left out there.
+    let fleet_w: f64 = ops
+        .iter()
+        .filter(|o| !o.0.opens_routes())
+        .map(|o| o.1)
+        .sum();
     let mut state = SearchState::new(inst);
     let mut order: Vec<u32> = state.removed.clone();
     order.sort_by_key(|&v| std::cmp::Reverse(inst.demand[v as usize][0]));
@@ -273,7 +279,7 @@ fn worker(
         iter += 1;
         if let Some(fp) = &mut fleet {
             if frac < FLEET_SHARE {
-                if fp.step(inst, &mut state, &ops, total_w, &mut rng) {
+                if fp.step(inst, &mut state, &ops, fleet_w, &mut rng) {
                     let obj = state.objective(inst);
                     if obj < best_obj {
                         best_obj = obj;
@@ -415,7 +421,7 @@ impl FleetPhase {
         state.begin();
         let mut pick = rng.unit() * total_w;
         let mut op: &dyn Operator = &*ops[0].0;
-        for (o, w) in ops {
+        for (o, w) in ops.iter().filter(|o| !o.0.opens_routes()) {
             if pick < *w {
                 op = &**o;
                 break;
