@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import math
 import resource
 import sys
@@ -427,6 +428,10 @@ def solve_sortfleet(inst: Instance, limit: float, seed: int, objective: str, bin
 
 def tool_version(tool: str, binary: Path | None = None) -> str:
     if tool == "sortfleet":
+        # The checkout's HEAD, which need not be what the binary was built from: set
+        # SORTFLEET_VERSION to label rows with the binary's own commit.
+        if os.environ.get("SORTFLEET_VERSION"):
+            return os.environ["SORTFLEET_VERSION"]
         import subprocess
         rev = subprocess.run(["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
                              capture_output=True, text=True).stdout.strip()
