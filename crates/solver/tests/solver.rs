@@ -593,7 +593,7 @@ fn route_split_moves_a_trip_tail_to_an_unused_vehicle() {
         .iter()
         .find(|r| !r.nodes.is_empty() && r.nodes != *head)
         .unwrap();
-    assert!(head.len() >= 2 && tail.nodes.len() >= 1);
+    assert!(head.len() >= 2 && !tail.nodes.is_empty());
     let joined: Vec<u32> = head.iter().chain(&tail.nodes).copied().collect();
     let expected: Vec<u32> = before
         .iter()
