@@ -160,17 +160,13 @@ def main() -> None:
         for s in dict.fromkeys(r["set"] for r in rows):
             print(f"### {s}\n\n{table_rows([r for r in rows if r['set'] == s])}\n")
         return
-    if args and args[0] == "--seeds":
+    per_set = {"--seeds": seeds_table, "--classes": classes_table}
+    if args and args[0] in per_set:
+        # Distance-objective rows; a header line left inside a CSV is skipped.
         rows = [r for f in args[1:] for r in csv.DictReader(Path(f).open())
                 if r["objective"] == "distance" and r["instance"] != "instance"]
         for s in dict.fromkeys(r["set"] for r in rows):
-            print(f"### {s}\n\n{seeds_table([r for r in rows if r['set'] == s])}\n")
-        return
-    if args and args[0] == "--classes":
-        rows = [r for f in args[1:] for r in csv.DictReader(Path(f).open())
-                if r["objective"] == "distance" and r["instance"] != "instance"]
-        for s in dict.fromkeys(r["set"] for r in rows):
-            print(f"### {s}\n\n{classes_table([r for r in rows if r['set'] == s])}")
+            print(f"### {s}\n\n{per_set[args[0]]([r for r in rows if r['set'] == s])}\n")
         return
     files = [Path(p) for p in args] or sorted((here / "results").glob("*.csv"))
     for f in files:

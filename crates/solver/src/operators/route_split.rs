@@ -79,9 +79,9 @@ impl Operator for RouteSplit {
         let nodes = &state.routes[r].nodes;
         // Both parts keep at least two visits.
         let cut = first + 2 + rng.below(end - first - 3);
-        let tail: Vec<u32> = nodes[cut..end].to_vec();
+        let around = nodes[cut];
         let fac = nodes.get(end).copied().filter(|&x| x >= nv);
-        let mut moved = tail.clone();
+        let mut moved: Vec<u32> = nodes[cut..end].to_vec();
         moved.extend(fac);
         let mut head: Vec<u32> = nodes[..cut].to_vec();
         // The head's trip keeps its facility stop; the trips after it stay.
@@ -97,7 +97,6 @@ impl Operator for RouteSplit {
         if inst.eval(state.routes[r].vehicle, &head).is_none() {
             return;
         }
-        let around = tail[0];
         state.set_nodes(inst, r, head);
         state.set_nodes(inst, target, moved);
         let k = 1 + rng.below(self.max_removed);

@@ -150,13 +150,6 @@ fn worker(
 ) -> (i64, Solution) {
     let mut rng = Rng::new(seed);
     let ops = operators::all();
-    let total_w: f64 = ops.iter().map(|o| o.1).sum();
-    // Fleet minimisation forbids new routes: moves that need one are left out there.
-    let fleet_w: f64 = ops
-        .iter()
-        .filter(|o| !o.0.opens_routes())
-        .map(|o| o.1)
-        .sum();
     let mut state = SearchState::new(inst);
     let mut order: Vec<u32> = state.removed.clone();
     order.sort_by_key(|&v| std::cmp::Reverse(inst.demand[v as usize][0]));
@@ -279,7 +272,7 @@ fn worker(
         iter += 1;
         if let Some(fp) = &mut fleet {
             if frac < FLEET_SHARE {
-                if fp.step(inst, &mut state, &ops, fleet_w, &mut rng) {
+                if fp.step(inst, &mut state, &ops, &mut rng) {
                     let obj = state.objective(inst);
                     if obj < best_obj {
                         best_obj = obj;
@@ -307,15 +300,7 @@ fn worker(
         let temp = t0 * (tf / t0).powf(f);
 
         state.begin();
-        let mut pick = rng.unit() * total_w;
-        let mut op: &dyn Operator = &*ops[0].0;
-        for (o, w) in &ops {
-            if pick < *w {
-                op = &**o;
-                break;
-            }
-            pick -= w;
-        }
+        let op = pick_operator(&ops, false, &mut rng);
         op.ruin(inst, &mut state, &mut rng);
         let mut removed = state.removed.clone();
         sort_removed(inst, &mut removed, &mut rng);
@@ -385,7 +370,6 @@ impl FleetPhase {
         inst: &Inst,
         state: &mut SearchState,
         ops: &[(Box<dyn Operator>, f64)],
-        total_w: f64,
         rng: &mut Rng,
     ) -> bool {
         state.allow_new_routes = false;
@@ -419,15 +403,8 @@ impl FleetPhase {
         }
         let (n_before, sum_before) = (state.removed.len(), self.absence_sum(state));
         state.begin();
-        let mut pick = rng.unit() * total_w;
-        let mut op: &dyn Operator = &*ops[0].0;
-        for (o, w) in ops.iter().filter(|o| !o.0.opens_routes()) {
-            if pick < *w {
-                op = &**o;
-                break;
-            }
-            pick -= w;
-        }
+        // Fleet minimisation forbids new routes: moves that need one are left out.
+        let op = pick_operator(ops, true, rng);
         let absent = state.removed.clone();
         op.ruin(inst, state, rng);
         let mut ruined: Vec<u32> = state.removed[absent.len()..].to_vec();
@@ -484,6 +461,27 @@ fn report(
             elapsed: started.elapsed().as_secs_f64(),
         });
     }
+}
+
+/// Roulette over the operators' weights; `no_new_routes` leaves out the moves that
+/// need an unused vehicle.
+fn pick_operator<'a>(
+    ops: &'a [(Box<dyn Operator>, f64)],
+    no_new_routes: bool,
+    rng: &mut Rng,
+) -> &'a dyn Operator {
+    let usable = || {
+        ops.iter()
+            .filter(|o| !(no_new_routes && o.0.opens_routes()))
+    };
+    let mut pick = rng.unit() * usable().map(|o| o.1).sum::<f64>();
+    for (o, w) in usable() {
+        if pick < *w {
+            return &**o;
+        }
+        pick -= w;
+    }
+    &*ops[0].0
 }
 
 /// SISR's recreate orders: random, demand, far from the depot, close to it (4:4:2:1).
