@@ -607,6 +607,68 @@ fn route_split_moves_a_trip_tail_to_an_unused_vehicle() {
     check(&pd, &state.to_solution(&inst)).unwrap();
 }
 
+#[test]
+fn tail_swap_joins_two_routes_where_they_pass_near() {
+    // Two parallel rows of four visits, one truck each.
+    let pts: Vec<(f64, f64)> = std::iter::once((0.0, 0.0))
+        .chain((0..4).map(|i| (10.0 + i as f64, 0.0)))
+        .chain((0..4).map(|i| (10.0 + i as f64, 1.0)))
+        .collect();
+    let pd = plane_problem(&pts, |_| 1, 8, 2);
+    let inst = Inst::new(&pd);
+    let mut rng = Rng::new(3);
+    let mut state = SearchState::new(&inst);
+    state.set_nodes(&inst, 0, vec![0, 1, 2, 3]);
+    state.set_nodes(&inst, 1, vec![4, 5, 6, 7]);
+    state.removed.clear();
+    let before: Vec<Vec<u32>> = state.routes.iter().map(|r| r.nodes.clone()).collect();
+    let mut moved = false;
+    for _ in 0..50 {
+        state.begin();
+        operators::TailSwap {
+            max_removed: 0,
+            near: 10,
+        }
+        .ruin(&inst, &mut state, &mut rng);
+        if state.routes.iter().zip(&before).any(|(r, b)| r.nodes != *b) {
+            moved = true;
+            break;
+        }
+    }
+    assert!(moved, "some swap was feasible");
+    assert!(
+        state.removed.is_empty(),
+        "nothing taken out with max_removed 0"
+    );
+    let mut all: Vec<u32> = state.routes.iter().flat_map(|r| r.nodes.clone()).collect();
+    all.sort();
+    assert_eq!(
+        all,
+        (0..8).collect::<Vec<u32>>(),
+        "every visit on exactly one route"
+    );
+    // Each new route is a head of one old route followed by a tail of the other
+    // (either part may be empty), so two visits of different rows meet at most once.
+    let row = |v: u32| v / 4;
+    for r in state.routes.iter().filter(|r| !r.nodes.is_empty()) {
+        let n = &r.nodes;
+        let switches = n.windows(2).filter(|p| row(p[0]) != row(p[1])).count();
+        assert!(switches <= 1, "one joint per route: {n:?}");
+        let k = n
+            .windows(2)
+            .position(|p| row(p[0]) != row(p[1]))
+            .map_or(n.len(), |k| k + 1);
+        let (head, tail) = n.split_at(k);
+        assert!(
+            before.iter().any(|b| b.starts_with(head)) || before.iter().any(|b| b.ends_with(n)),
+            "{n:?}"
+        );
+        assert!(before.iter().any(|b| b.ends_with(tail)), "{n:?}");
+    }
+    assert!(state.touched_feasible());
+    check(&pd, &state.to_solution(&inst)).unwrap();
+}
+
 /// A depot at `pts[0]` and one residual-waste visit at each other point (demand by
 /// location index), `trucks` trucks of capacity `cap` that unload at the depot;
 /// Euclidean distances in thousandths.

@@ -6,11 +6,13 @@ mod random_removal;
 mod route_removal;
 mod route_split;
 mod string_removal;
+mod tail_swap;
 
 pub use random_removal::RandomRemoval;
 pub use route_removal::RouteRemoval;
 pub use route_split::RouteSplit;
 pub use string_removal::StringRemoval;
+pub use tail_swap::TailSwap;
 
 use crate::rng::Rng;
 use crate::search::state::{Inst, SearchState};
@@ -35,7 +37,8 @@ pub fn all() -> Vec<(Box<dyn Operator>, f64)> {
         (Box::new(StringRemoval::default()), 0.88),
         (Box::new(RandomRemoval::default()), 0.08),
         (Box::new(RouteRemoval), 0.04),
-        (Box::new(RouteSplit::default()), 0.15),
+        (Box::new(RouteSplit::default()), 0.25),
+        (Box::new(TailSwap::default()), 0.1),
     ]
 }
 

@@ -51,15 +51,17 @@ impl Operator for RouteSplit {
         if trips.is_empty() {
             return;
         }
-        // Where trucks leave full (capacity decides the fleet, as in CVRP) a split rarely
-        // pays: skip it with the plan's average trip load as probability.
+        // Where trucks leave full but early (capacity decides the fleet, as in CVRP) a
+        // split rarely pays; where the day is full (time windows decide) it often does.
+        // Skip it with the plan's average of trip load times the route's idle time share.
         let full: f64 = state
             .routes
             .iter()
             .flat_map(|route| {
                 let cap = inst.vehicles[route.vehicle].capacity;
+                let idle = 1.0 - route.time_share(inst);
                 route.trips.iter().map(move |t| {
-                    (0..DIMS)
+                    idle * (0..DIMS)
                         .filter(|&d| cap[d] > 0)
                         .map(|d| t.load[d] as f64 / cap[d] as f64)
                         .fold(0.0, f64::max)

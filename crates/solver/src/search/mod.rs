@@ -300,7 +300,9 @@ fn worker(
         let temp = t0 * (tf / t0).powf(f);
 
         state.begin();
-        let op = pick_operator(&ops, false, &mut rng);
+        // A truck that costs more than the whole first plan never pays for itself: moves that
+        // open one are left out then.
+        let op = pick_operator(&ops, vehicles_first, &mut rng);
         op.ruin(inst, &mut state, &mut rng);
         let mut removed = state.removed.clone();
         sort_removed(inst, &mut removed, &mut rng);

@@ -528,6 +528,19 @@ pub struct RouteState {
 }
 
 impl RouteState {
+    /// Share of the vehicle's usable time the route takes (0 when time is unbounded).
+    pub fn time_share(&self, inst: &Inst) -> f64 {
+        let veh = &inst.vehicles[self.vehicle];
+        let mut span = veh.shift.end.saturating_sub(veh.shift.start);
+        if let Some(m) = veh.max_duration {
+            span = span.min(m);
+        }
+        if span <= 0 || span >= i64::MAX / 4 {
+            return 0.0;
+        }
+        ((self.end - self.depart) as f64 / span as f64).clamp(0.0, 1.0)
+    }
+
     fn new(vehicle: usize) -> Self {
         RouteState {
             vehicle,
@@ -891,6 +904,16 @@ impl SearchState {
                 }
             }
         }
+        // With few long routes every route holds some neighbour: scan only the places
+        // next to one of v's nearest visits (and the depot and facility ends).
+        let mut near_visit: Vec<bool> = Vec::new();
+        if granular && near.is_empty() && self.n_used > 0 {
+            near_visit = vec![false; inst.nv];
+            for &w in inst.neighbours[v as usize].iter().take(GRANULAR) {
+                near_visit[w as usize] = true;
+            }
+        }
+        let positional = !near_visit.is_empty();
         let empties: &[usize] = if self.allow_new_routes {
             &self.empty_reps
         } else {
@@ -922,7 +945,15 @@ impl SearchState {
             }
             scan
         };
+        let no_visit: &[bool] = &[];
         for (ri, ends_only) in scan {
+            let places = if ends_only {
+                Some(no_visit)
+            } else if positional {
+                Some(&near_visit[..])
+            } else {
+                None
+            };
             let route = &self.routes[ri];
             // A route whose trips are all too full for v and which cannot open a trip.
             let vu = v as usize;
@@ -941,9 +972,9 @@ impl SearchState {
                 continue;
             }
             if inst.complex[route.vehicle] {
-                self.route_candidates(inst, ri, v, ends_only, rng, &mut |ins| cands.push(ins));
+                self.route_candidates(inst, ri, v, places, rng, &mut |ins| cands.push(ins));
             } else {
-                self.route_candidates(inst, ri, v, ends_only, rng, &mut |ins| {
+                self.route_candidates(inst, ri, v, places, rng, &mut |ins| {
                     if best.is_none_or(|b| ins.delta < b.delta) {
                         best = Some(ins);
                     }
@@ -983,7 +1014,7 @@ impl SearchState {
                 }
             }
         }
-        (best, !near.is_empty())
+        (best, !near.is_empty() || positional)
     }
 
     /// Exact cost of route `ins.route` with `v` inserted, `None` if infeasible. Resumes
@@ -1079,12 +1110,14 @@ impl SearchState {
         self.set_nodes(inst, ins.route, nodes)
     }
 
+    /// Every insertion place for `v` in route `ri` that passes the cheap tests; with
+    /// `places`, only those next to a depot or facility stop or to a marked visit.
     fn route_candidates(
         &self,
         inst: &Inst,
         ri: usize,
         v: u32,
-        ends_only: bool,
+        places: Option<&[bool]>,
         rng: &mut Rng,
         out: &mut dyn FnMut(Insertion),
     ) {
@@ -1110,13 +1143,15 @@ impl SearchState {
         let timed = inst.timed[route.vehicle];
         let cps = veh.cost_per_second;
         for p in 0..=len {
-            if ends_only
+            if let Some(near) = places
                 && p > 0
                 && p < len
-                && (route.nodes[p - 1] as usize) < nv
-                && (route.nodes[p] as usize) < nv
             {
-                continue;
+                let (a, b) = (route.nodes[p - 1] as usize, route.nodes[p] as usize);
+                let kept = |x: usize| x >= nv || near.get(x).copied().unwrap_or(false);
+                if !kept(a) && !kept(b) {
+                    continue;
+                }
             }
             if self.blink > 0.0 && rng.unit() < self.blink {
                 continue;
