@@ -42,6 +42,19 @@ pub fn all() -> Vec<(Box<dyn Operator>, f64)> {
     ]
 }
 
+/// Takes out `v` (if routed) and its nearest routed visits, `k` in all: the visits around
+/// a spot a move has just changed, for the recreate step to re-weave.
+pub(crate) fn remove_nearest(inst: &Inst, state: &mut SearchState, v: u32, k: usize) {
+    let near: Vec<u32> = std::iter::once(v)
+        .chain(inst.neighbours[v as usize].iter().copied())
+        .filter(|&w| state.pos[w as usize].0 != u32::MAX)
+        .take(k)
+        .collect();
+    for w in near {
+        state.remove_visit(inst, w);
+    }
+}
+
 /// Visits currently routed, in route order (used by operators to draw seeds).
 pub(crate) fn routed(state: &SearchState) -> Vec<u32> {
     let nv = state.pos.len() as u32;

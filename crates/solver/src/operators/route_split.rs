@@ -4,7 +4,7 @@
 //! the search keeps the fleet of its first plan; with wide time windows the shortest
 //! plans often use more vehicles than the fewest possible (R2, RC2 classes).
 
-use super::Operator;
+use super::{Operator, remove_nearest};
 use crate::DIMS;
 use crate::rng::Rng;
 use crate::search::state::{Inst, SearchState};
@@ -102,13 +102,6 @@ impl Operator for RouteSplit {
         state.set_nodes(inst, r, head);
         state.set_nodes(inst, target, moved);
         let k = 1 + rng.below(self.max_removed);
-        let near: Vec<u32> = std::iter::once(around)
-            .chain(inst.neighbours[around as usize].iter().copied())
-            .filter(|&w| state.pos[w as usize].0 != u32::MAX)
-            .take(k)
-            .collect();
-        for w in near {
-            state.remove_visit(inst, w);
-        }
+        remove_nearest(inst, state, around, k);
     }
 }

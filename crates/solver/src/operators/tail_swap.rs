@@ -4,7 +4,7 @@
 //! plan often joins the first half of one truck's day to the second half of another's,
 //! a change no handful of single insertions reaches.
 
-use super::{Operator, routed};
+use super::{Operator, remove_nearest, routed};
 use crate::rng::Rng;
 use crate::search::state::{Inst, SearchState};
 
@@ -95,13 +95,6 @@ impl Operator for TailSwap {
         state.set_nodes(inst, r1, n1);
         state.set_nodes(inst, r2, n2);
         let k = rng.below(self.max_removed + 1);
-        let near: Vec<u32> = std::iter::once(v)
-            .chain(inst.neighbours[v as usize].iter().copied())
-            .filter(|&x| state.pos[x as usize].0 != u32::MAX)
-            .take(k)
-            .collect();
-        for x in near {
-            state.remove_visit(inst, x);
-        }
+        remove_nearest(inst, state, v, k);
     }
 }
