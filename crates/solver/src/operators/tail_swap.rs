@@ -8,9 +8,9 @@ use super::{Operator, remove_nearest, routed};
 use crate::rng::Rng;
 use crate::search::state::{Inst, SearchState};
 
-/// Joins a random visit to a near visit of another route and swaps what follows
-/// (the rest of the day, later trips included), then removes up to `max_removed`
-/// visits nearest the joint.
+/// Joins a random visit to one of the three nearest visits of its stream on other
+/// routes (looked for among its `near` nearest) and swaps what follows (the rest of the
+/// day, later trips included), then removes up to `max_removed` visits nearest the joint.
 #[derive(Clone, Debug)]
 pub struct TailSwap {
     /// Most visits removed around the joint.
