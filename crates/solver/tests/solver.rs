@@ -575,7 +575,8 @@ fn route_split_moves_a_trip_tail_to_an_unused_vehicle() {
         .unwrap()
         .nodes
         .clone();
-    // The split is skipped with the average trip load (8 %) as probability.
+    // The split is skipped with probability average trip load (8 %) x idle share of the
+    // day (1: these trucks have no shift end).
     for _ in 0..50 {
         state.begin();
         operators::RouteSplit { max_removed: 1 }.ruin(&inst, &mut state, &mut rng);
