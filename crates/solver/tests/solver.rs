@@ -8,6 +8,7 @@ use proptest::prelude::*;
 use sortfleet_model::Stream;
 use sortfleet_solver::io::{read_instance, write_sol};
 use sortfleet_solver::rng::Rng;
+use sortfleet_solver::search::FleetProbe;
 use sortfleet_solver::search::state::{Inst, SearchState};
 use sortfleet_solver::{
     Break, DenseMatrix, Facility, ProblemData, ProblemError, SolveParams, StopCriteria, TimeWindow,
@@ -670,12 +671,105 @@ fn tail_swap_joins_two_routes_where_they_pass_near() {
     check(&pd, &state.to_solution(&inst)).unwrap();
 }
 
+#[test]
+fn fleet_probe_keeps_a_branch_with_one_truck_more_when_it_ends_cheaper() {
+    // Three visits 10 east and three 10 west of the depot, windows alternating east and
+    // west every 20 time units: one truck must zig-zag (about 120), two trucks each
+    // sweep one side (about 44).
+    let mut pts: Vec<(f64, f64)> = vec![(0.0, 0.0)];
+    for i in 0..3 {
+        pts.push((10.0, i as f64));
+        pts.push((-10.0, i as f64));
+    }
+    let window = |l: usize| {
+        let start = (10 + 20 * (l as i64 - 1)) * 1000;
+        Some(TimeWindow::new(start, start + 2000))
+    };
+    let pd = plane_problem_tw(&pts, |_| 1, window, 100, 3);
+    let inst = Inst::new(&pd);
+    let mut state = SearchState::new(&inst);
+    assert!(
+        state.set_nodes(&inst, 0, (0..6).collect()),
+        "the zig-zag is feasible"
+    );
+    state.removed.clear();
+    let current = state.objective(&inst);
+    let ops = operators::all();
+    let probe = FleetProbe {
+        ops: &ops,
+        steps: 300,
+        temp: 0.0,
+        deadline: None,
+    };
+    let mut accepted = 0;
+    let (kept, steps) = probe.run(
+        &inst,
+        &mut state,
+        current,
+        &mut Rng::new(5),
+        &mut |_, _, _| accepted += 1,
+    );
+    assert_eq!(steps, 300);
+    let kept = kept.expect("the two-truck branch ends cheaper");
+    assert!(kept < current / 2, "{kept} vs {current}");
+    assert_eq!(kept, state.objective(&inst), "the state holds the branch");
+    assert!(accepted > 0);
+    let used = state.routes.iter().filter(|r| !r.nodes.is_empty()).count();
+    assert_eq!(used, 2);
+    check(&pd, &state.to_solution(&inst)).unwrap();
+}
+
+#[test]
+fn fleet_probe_restores_a_plan_it_cannot_beat() {
+    // Eight visits in a row east of the depot, no windows: one truck along the row is
+    // optimal, so a branch with a second truck never ends cheaper.
+    let pts: Vec<(f64, f64)> = std::iter::once((0.0, 0.0))
+        .chain((0..8).map(|i| (10.0 + i as f64, 0.0)))
+        .collect();
+    let pd = plane_problem(&pts, |_| 1, 100, 3);
+    let inst = Inst::new(&pd);
+    let mut state = SearchState::new(&inst);
+    state.set_nodes(&inst, 1, (0..8).collect());
+    state.removed.clear();
+    let current = state.objective(&inst);
+    let before: Vec<Vec<u32>> = state.routes.iter().map(|r| r.nodes.clone()).collect();
+    let ops = operators::all();
+    let probe = FleetProbe {
+        ops: &ops,
+        steps: 200,
+        temp: 0.0,
+        deadline: None,
+    };
+    let mut rng = Rng::new(9);
+    for _ in 0..5 {
+        let (kept, steps) = probe.run(&inst, &mut state, current, &mut rng, &mut |_, _, _| {});
+        assert_eq!(kept, None);
+        assert!(steps > 0, "the split found a trip to cut");
+        let after: Vec<Vec<u32>> = state.routes.iter().map(|r| r.nodes.clone()).collect();
+        assert_eq!(after, before, "the plan is restored");
+        assert_eq!(state.objective(&inst), current);
+        assert!(state.removed.is_empty());
+        assert!((0..8).all(|v| state.pos[v].0 == 1), "positions restored");
+    }
+}
+
 /// A depot at `pts[0]` and one residual-waste visit at each other point (demand by
 /// location index), `trucks` trucks of capacity `cap` that unload at the depot;
 /// Euclidean distances in thousandths.
 fn plane_problem(
     pts: &[(f64, f64)],
     demand: impl Fn(usize) -> i64,
+    cap: i64,
+    trucks: usize,
+) -> ProblemData {
+    plane_problem_tw(pts, demand, |_| None, cap, trucks)
+}
+
+/// [`plane_problem`] with a time window by location index (travel time = distance).
+fn plane_problem_tw(
+    pts: &[(f64, f64)],
+    demand: impl Fn(usize) -> i64,
+    window: impl Fn(usize) -> Option<TimeWindow>,
     cap: i64,
     trucks: usize,
 ) -> ProblemData {
@@ -688,7 +782,13 @@ fn plane_problem(
         })
         .collect();
     let visits: Vec<Visit> = (1..n)
-        .map(|l| Visit::new(l, [demand(l), 0], Stream::Residual))
+        .map(|l| {
+            let mut v = Visit::new(l, [demand(l), 0], Stream::Residual);
+            if let Some(w) = window(l) {
+                v.windows = vec![w];
+            }
+            v
+        })
         .collect();
     let mut truck = Vehicle::basic(0, 0, [cap, 0], vec![Stream::Residual]);
     truck.unload_at_end = true;

@@ -34,27 +34,21 @@ impl Operator for RouteSplit {
         if !state.allow_new_routes {
             return;
         }
-        let nv = inst.nv as u32;
-        // Trips with at least four visits, as (route, first, end).
-        let trips: Vec<(usize, usize, usize)> = state
-            .routes
-            .iter()
-            .enumerate()
-            .flat_map(|(r, route)| {
-                route
-                    .trips
-                    .iter()
-                    .filter(|t| t.end - t.first >= 4)
-                    .map(move |t| (r, t.first, t.end))
-            })
-            .collect();
-        if trips.is_empty() {
+        if rng.unit() < self.skip_chance(inst, state) {
             return;
         }
+        self.split(inst, state, rng);
+    }
+}
+
+impl RouteSplit {
+    /// How often the move is skipped on this plan: the plan's mean over trips of load
+    /// share times the route's idle share of its usable time.
+    pub fn skip_chance(&self, inst: &Inst, state: &SearchState) -> f64 {
         // Where trucks leave full but early (capacity decides the fleet, as in CVRP) a
         // split rarely pays; where the day is full (time windows decide) it often does.
         // Skip it with the plan's average of trip load times the route's idle time share.
-        let full: f64 = state
+        state
             .routes
             .iter()
             .flat_map(|route| {
@@ -73,9 +67,30 @@ impl Operator for RouteSplit {
                 .iter()
                 .map(|r| r.trips.len())
                 .sum::<usize>()
-                .max(1) as f64;
-        if rng.unit() < full {
-            return;
+                .max(1) as f64
+    }
+
+    /// The move without its gate: moves a random trip's tail to an unused vehicle and
+    /// takes out visits around the cut; false when no trip can be split.
+    pub fn split(&self, inst: &Inst, state: &mut SearchState, rng: &mut Rng) -> bool {
+        if !state.allow_new_routes {
+            return false;
+        }
+        let nv = inst.nv as u32;
+        let trips: Vec<(usize, usize, usize)> = state
+            .routes
+            .iter()
+            .enumerate()
+            .flat_map(|(r, route)| {
+                route
+                    .trips
+                    .iter()
+                    .filter(|t| t.end - t.first >= 4)
+                    .map(move |t| (r, t.first, t.end))
+            })
+            .collect();
+        if trips.is_empty() {
+            return false;
         }
         let (r, first, end) = trips[rng.below(trips.len())];
         let nodes = &state.routes[r].nodes;
@@ -94,14 +109,15 @@ impl Operator for RouteSplit {
             .copied()
             .find(|&e| inst.eval(e, &moved).is_some())
         else {
-            return;
+            return false;
         };
         if inst.eval(state.routes[r].vehicle, &head).is_none() {
-            return;
+            return false;
         }
         state.set_nodes(inst, r, head);
         state.set_nodes(inst, target, moved);
         let k = 1 + rng.below(self.max_removed);
         remove_nearest(inst, state, around, k);
+        true
     }
 }

@@ -3,7 +3,8 @@
 //! [`EPOCH`] iterations: the best plan so far is published and a worker behind it
 //! continues from it. Meeting points are counted in iterations, so an iteration-limited
 //! run is the same for a seed and a thread count; under a time limit the clock decides
-//! how far each worker gets between meetings.
+//! how far each worker gets between meetings. Every [`EPOCH`] iterations a
+//! [`FleetProbe`] anneals a branch with one truck more and keeps it when it ends cheaper.
 
 pub mod state;
 
@@ -184,7 +185,8 @@ fn worker(
         .sum();
     let avg_edge = (route_cost as f64 / (routed + used).max(1) as f64).max(1e-9);
     let (t0, tf) = (0.5 * avg_edge, 0.005 * avg_edge);
-    let has_facility_choice = true;
+    // Fleet probes use the route split's move and its gate.
+    let splitter = operators::RouteSplit::default();
     // Vehicles first: when one truck costs more than the whole first plan's distance
     // and time (Kim et al.'s objective), a share of the budget goes to SISR's fleet
     // minimisation before the annealing on distance.
@@ -299,26 +301,46 @@ fn worker(
         };
         let temp = t0 * (tf / t0).powf(f);
 
-        state.begin();
-        // A truck that costs more than the whole first plan never pays for itself: moves that
-        // open one are left out then.
-        let op = pick_operator(&ops, vehicles_first, &mut rng);
-        op.ruin(inst, &mut state, &mut rng);
-        let mut removed = state.removed.clone();
-        sort_removed(inst, &mut removed, &mut rng);
-        let touched = state.recreate(inst, &removed, &mut rng);
-        if has_facility_choice {
-            for r in touched {
-                state.optimise_facilities(inst, r);
+        if !vehicles_first
+            && iter % PROBE_EVERY == 1
+            && !state.empty_routes().is_empty()
+            && rng.unit() >= splitter.skip_chance(inst, &state)
+        {
+            let probe = FleetProbe {
+                ops: &ops,
+                steps: PROBE_STEPS.min(EPOCH - iter % EPOCH - 1),
+                temp,
+                deadline: stop.time_limit.map(|l| started + l),
+            };
+            let at = iter;
+            let (kept, steps) = probe.run(inst, &mut state, current, &mut rng, &mut |s, obj, k| {
+                if obj < best_obj {
+                    best_obj = obj;
+                    best = s.to_solution(inst);
+                    if best_state.is_some() {
+                        best_state = Some(s.clone());
+                    }
+                    last_improvement = at + k;
+                    report(inst, s, best_obj, at + k, started, global, progress);
+                }
+            });
+            iter += steps;
+            if let Some(obj) = kept {
+                current = obj;
             }
-        }
-        if !state.touched_feasible() {
-            state.rollback(inst);
             continue;
         }
-        let obj = state.objective(inst);
-        let threshold = current as f64 - temp * rng.unit().max(1e-300).ln();
-        if (obj as f64) < threshold {
+        // A truck that costs more than the whole first plan never pays for itself: moves that
+        // open one are left out then.
+        if let Some(obj) = anneal_step(
+            inst,
+            &mut state,
+            &ops,
+            vehicles_first,
+            temp,
+            current,
+            &mut rng,
+        ) {
             current = obj;
             if obj < best_obj {
                 best_obj = obj;
@@ -329,12 +351,114 @@ fn worker(
                 last_improvement = iter;
                 report(inst, &state, best_obj, iter, started, global, progress);
             }
-        } else {
-            state.rollback(inst);
         }
     }
     best.iterations = iter;
     (best_obj, best)
+}
+
+/// Iterations between two fleet probes (each skipped with the route split's chance).
+const PROBE_EVERY: u64 = EPOCH;
+
+/// Annealing steps on a fleet probe's branch.
+const PROBE_STEPS: u64 = 1000;
+
+/// Fleet probe: the annealing seldom pays a truck's depot legs up front, yet with wide
+/// time windows the shortest plans often run more trucks than the first plan. A plan
+/// with one truck more (a trip's tail moved to an unused vehicle, see
+/// [`operators::RouteSplit::split`]) is annealed on a branch for a few hundred steps and
+/// kept only when the branch ends below the current plan.
+pub struct FleetProbe<'a> {
+    /// Ruin operators (with weights) of the branch's annealing.
+    pub ops: &'a [(Box<dyn Operator>, f64)],
+    /// Annealing steps on the branch.
+    pub steps: u64,
+    /// Temperature of the branch's annealing.
+    pub temp: f64,
+    /// The branch stops early at this instant.
+    pub deadline: Option<Instant>,
+}
+
+impl FleetProbe<'_> {
+    /// Probes from `state`, whose objective is `current`. Returns the branch's final
+    /// objective when it is kept (`state` then holds the branch; otherwise it is
+    /// restored) and the steps run. `on_accept` sees every plan the branch accepts,
+    /// with its objective and step.
+    pub fn run(
+        &self,
+        inst: &Inst,
+        state: &mut SearchState,
+        current: i64,
+        rng: &mut Rng,
+        on_accept: &mut dyn FnMut(&SearchState, i64, u64),
+    ) -> (Option<i64>, u64) {
+        let saved = state.clone();
+        state.begin();
+        let mut ok = operators::RouteSplit::default().split(inst, state, rng);
+        if ok {
+            ok = recreate_removed(inst, state, rng);
+        }
+        let mut steps = 0;
+        if ok {
+            let mut branch = state.objective(inst);
+            while steps < self.steps {
+                if steps.is_multiple_of(8) && self.deadline.is_some_and(|d| Instant::now() >= d) {
+                    break;
+                }
+                steps += 1;
+                if let Some(obj) = anneal_step(inst, state, self.ops, false, self.temp, branch, rng)
+                {
+                    branch = obj;
+                    on_accept(state, obj, steps);
+                }
+            }
+            if branch < current {
+                return (Some(branch), steps);
+            }
+        }
+        *state = saved;
+        (None, steps)
+    }
+}
+
+/// One ruin-and-recreate step with the annealing acceptance against `current`; the
+/// new objective when the result is kept (the state is rolled back otherwise).
+fn anneal_step(
+    inst: &Inst,
+    state: &mut SearchState,
+    ops: &[(Box<dyn Operator>, f64)],
+    no_new_routes: bool,
+    temp: f64,
+    current: i64,
+    rng: &mut Rng,
+) -> Option<i64> {
+    state.begin();
+    let op = pick_operator(ops, no_new_routes, rng);
+    op.ruin(inst, state, rng);
+    if !recreate_removed(inst, state, rng) {
+        state.rollback(inst);
+        return None;
+    }
+    let obj = state.objective(inst);
+    let threshold = current as f64 - temp * rng.unit().max(1e-300).ln();
+    if (obj as f64) < threshold {
+        Some(obj)
+    } else {
+        state.rollback(inst);
+        None
+    }
+}
+
+/// Re-inserts the removed visits in one of SISR's orders and picks the facilities of
+/// the changed routes; whether every changed route is feasible.
+fn recreate_removed(inst: &Inst, state: &mut SearchState, rng: &mut Rng) -> bool {
+    let mut removed = state.removed.clone();
+    sort_removed(inst, &mut removed, rng);
+    let touched = state.recreate(inst, &removed, rng);
+    for r in touched {
+        state.optimise_facilities(inst, r);
+    }
+    state.touched_feasible()
 }
 
 /// Share of the budget spent on fleet minimisation when vehicles come first.
