@@ -558,10 +558,7 @@ fn insertion_near_the_depot_sees_every_route_end() {
 fn route_split_moves_a_trip_tail_to_an_unused_vehicle() {
     // Eight visits in a row east of the depot: the greedy construction puts them all on
     // one truck (a second one never pays for a single visit).
-    let pts: Vec<(f64, f64)> = std::iter::once((0.0, 0.0))
-        .chain((0..8).map(|i| (10.0 + i as f64, 0.0)))
-        .collect();
-    let pd = plane_problem(&pts, |_| 1, 100, 3);
+    let pd = row_east();
     let inst = Inst::new(&pd);
     let mut rng = Rng::new(7);
     let mut state = SearchState::new(&inst);
@@ -723,10 +720,7 @@ fn fleet_probe_keeps_a_branch_with_one_truck_more_when_it_ends_cheaper() {
 fn fleet_probe_restores_a_plan_it_cannot_beat() {
     // Eight visits in a row east of the depot, no windows: one truck along the row is
     // optimal, so a branch with a second truck never ends cheaper.
-    let pts: Vec<(f64, f64)> = std::iter::once((0.0, 0.0))
-        .chain((0..8).map(|i| (10.0 + i as f64, 0.0)))
-        .collect();
-    let pd = plane_problem(&pts, |_| 1, 100, 3);
+    let pd = row_east();
     let inst = Inst::new(&pd);
     let mut state = SearchState::new(&inst);
     state.set_nodes(&inst, 1, (0..8).collect());
@@ -763,6 +757,15 @@ fn plane_problem(
     trucks: usize,
 ) -> ProblemData {
     plane_problem_tw(pts, demand, |_| None, cap, trucks)
+}
+
+/// Eight unit visits in a row 10..17 east of the depot, three trucks of capacity 100:
+/// one truck along the row is the optimum.
+fn row_east() -> ProblemData {
+    let pts: Vec<(f64, f64)> = std::iter::once((0.0, 0.0))
+        .chain((0..8).map(|i| (10.0 + i as f64, 0.0)))
+        .collect();
+    plane_problem(&pts, |_| 1, 100, 3)
 }
 
 /// [`plane_problem`] with a time window by location index (travel time = distance).
