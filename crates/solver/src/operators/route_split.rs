@@ -10,7 +10,8 @@ use crate::rng::Rng;
 use crate::search::state::{Inst, SearchState};
 
 /// Moves the tail of a random trip to an unused vehicle, then removes up to
-/// `max_removed` of the cut's nearest visits.
+/// `max_removed` of the cut's nearest visits. The search's fleet probe uses the same
+/// move ([`RouteSplit::split`]) and gate ([`RouteSplit::skip_chance`]).
 #[derive(Clone, Debug)]
 pub struct RouteSplit {
     /// Most visits removed around the cut.
@@ -47,7 +48,6 @@ impl RouteSplit {
     pub fn skip_chance(&self, inst: &Inst, state: &SearchState) -> f64 {
         // Where trucks leave full but early (capacity decides the fleet, as in CVRP) a
         // split rarely pays; where the day is full (time windows decide) it often does.
-        // Skip it with the plan's average of trip load times the route's idle time share.
         state
             .routes
             .iter()
