@@ -156,9 +156,13 @@ fn worker(
     order.sort_by_key(|&v| std::cmp::Reverse(inst.demand[v as usize][0]));
     state.recreate(inst, &order, &mut rng);
     let mut current = state.objective(inst);
-    let mut best_obj = current;
-    let mut best = state.to_solution(inst);
-    report(inst, &state, best_obj, 0, started, global, progress);
+    let mut inc = Incumbent {
+        obj: current,
+        sol: state.to_solution(inst),
+        state: shared.map(|_| state.clone()),
+        at: 0,
+    };
+    report(inst, &state, inc.obj, 0, started, global, progress);
 
     let stop = &params.stop;
     let default_iters = 1000 + 100 * inst.nv as u64;
@@ -205,10 +209,8 @@ fn worker(
     };
     // Nothing to search when no visit can ever be routed.
     let searchable = (0..inst.nv).any(|v| inst.static_reason[v].is_none());
-    let mut last_improvement = 0u64;
     let mut iter = 0u64;
     let mut frac = 0.0f64;
-    let mut best_state = shared.map(|_| state.clone());
     loop {
         let mut want_stop = !searchable
             || params
@@ -220,7 +222,7 @@ fn worker(
             frac = iter as f64 / m as f64;
         }
         if let Some(m) = stop.max_no_improvement
-            && iter - last_improvement >= m
+            && iter - inc.at >= m
         {
             want_stop = true;
         }
@@ -236,10 +238,10 @@ fn worker(
             Some((sh, id)) if want_stop || (iter > 0 && iter.is_multiple_of(EPOCH)) => {
                 // Meeting: publish, wait for all, adopt a better plan, wait again so
                 // nobody publishes the next round before everyone has read this one.
-                if let Some(bs) = &best_state {
+                if let Some(bs) = &inc.state {
                     let mut slot = sh.slot.lock().unwrap_or_else(|e| e.into_inner());
-                    if slot.as_ref().is_none_or(|s| (best_obj, id) < (s.0, s.1)) {
-                        *slot = Some((best_obj, id, bs.clone()));
+                    if slot.as_ref().is_none_or(|s| (inc.obj, id) < (s.0, s.1)) {
+                        *slot = Some((inc.obj, id, bs.clone()));
                     }
                 }
                 if want_stop {
@@ -251,14 +253,14 @@ fn worker(
                 if fleet.is_none() {
                     let slot = sh.slot.lock().unwrap_or_else(|e| e.into_inner());
                     if let Some((obj, _, st)) = slot.as_ref()
-                        && *obj < best_obj
+                        && *obj < inc.obj
                     {
                         state = st.clone();
                         state.allow_new_routes = true;
                         current = *obj;
-                        best_obj = *obj;
-                        best = state.to_solution(inst);
-                        best_state = Some(state.clone());
+                        inc.obj = *obj;
+                        inc.sol = state.to_solution(inst);
+                        inc.state = Some(state.clone());
                     }
                 }
                 sh.barrier.wait();
@@ -276,14 +278,8 @@ fn worker(
             if frac < FLEET_SHARE {
                 if fp.step(inst, &mut state, &ops, &mut rng) {
                     let obj = state.objective(inst);
-                    if obj < best_obj {
-                        best_obj = obj;
-                        best = state.to_solution(inst);
-                        if best_state.is_some() {
-                            best_state = Some(state.clone());
-                        }
-                        last_improvement = iter;
-                        report(inst, &state, best_obj, iter, started, global, progress);
+                    if inc.offer(inst, &state, obj, iter) {
+                        report(inst, &state, obj, iter, started, global, progress);
                     }
                 }
                 continue;
@@ -314,14 +310,8 @@ fn worker(
             };
             let at = iter;
             let (kept, steps) = probe.run(inst, &mut state, current, &mut rng, &mut |s, obj, k| {
-                if obj < best_obj {
-                    best_obj = obj;
-                    best = s.to_solution(inst);
-                    if best_state.is_some() {
-                        best_state = Some(s.clone());
-                    }
-                    last_improvement = at + k;
-                    report(inst, s, best_obj, at + k, started, global, progress);
+                if inc.offer(inst, s, obj, at + k) {
+                    report(inst, s, obj, at + k, started, global, progress);
                 }
             });
             iter += steps;
@@ -342,19 +332,42 @@ fn worker(
             &mut rng,
         ) {
             current = obj;
-            if obj < best_obj {
-                best_obj = obj;
-                best = state.to_solution(inst);
-                if best_state.is_some() {
-                    best_state = Some(state.clone());
-                }
-                last_improvement = iter;
-                report(inst, &state, best_obj, iter, started, global, progress);
+            if inc.offer(inst, &state, obj, iter) {
+                report(inst, &state, obj, iter, started, global, progress);
             }
         }
     }
-    best.iterations = iter;
-    (best_obj, best)
+    inc.sol.iterations = iter;
+    (inc.obj, inc.sol)
+}
+
+/// A worker's best plan so far.
+struct Incumbent {
+    /// Its objective.
+    obj: i64,
+    /// The plan.
+    sol: Solution,
+    /// Its search state, kept only when workers share plans.
+    state: Option<SearchState>,
+    /// Iteration of the worker's last own improvement.
+    at: u64,
+}
+
+impl Incumbent {
+    /// Takes `s` (objective `obj`, found at iteration `at`) when it beats the best so
+    /// far; true then.
+    fn offer(&mut self, inst: &Inst, s: &SearchState, obj: i64, at: u64) -> bool {
+        if obj >= self.obj {
+            return false;
+        }
+        self.obj = obj;
+        self.sol = s.to_solution(inst);
+        if self.state.is_some() {
+            self.state = Some(s.clone());
+        }
+        self.at = at;
+        true
+    }
 }
 
 /// Iterations between two fleet probes (each skipped with the route split's chance).
