@@ -50,9 +50,7 @@ pub(crate) fn remove_nearest(inst: &Inst, state: &mut SearchState, v: u32, k: us
         .filter(|&w| state.pos[w as usize].0 != u32::MAX)
         .take(k)
         .collect();
-    for w in near {
-        state.remove_visit(inst, w);
-    }
+    state.remove_visits(inst, &near);
 }
 
 /// Visits currently routed, in route order (used by operators to draw seeds).

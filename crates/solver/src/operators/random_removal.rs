@@ -27,10 +27,9 @@ impl Operator for RandomRemoval {
             return;
         }
         let k = 1 + rng.below(self.max.min(pool.len()));
-        for _ in 0..k {
-            let i = rng.below(pool.len());
-            let v = pool.swap_remove(i);
-            state.remove_visit(inst, v);
-        }
+        let picked: Vec<u32> = (0..k)
+            .map(|_| pool.swap_remove(rng.below(pool.len())))
+            .collect();
+        state.remove_visits(inst, &picked);
     }
 }

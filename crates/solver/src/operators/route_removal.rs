@@ -35,8 +35,6 @@ impl Operator for RouteRemoval {
             .copied()
             .filter(|&x| x < nv)
             .collect();
-        for v in visits {
-            state.remove_visit(inst, v);
-        }
+        state.remove_visits(inst, &visits);
     }
 }

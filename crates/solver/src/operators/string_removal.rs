@@ -103,8 +103,6 @@ impl Operator for StringRemoval {
             }
             ruined.push(r);
         }
-        for v in remove {
-            state.remove_visit(inst, v);
-        }
+        state.remove_visits(inst, &remove);
     }
 }

@@ -535,9 +535,7 @@ impl FleetPhase {
                 .copied()
                 .filter(|&x| x < nv)
                 .collect();
-            for v in visits {
-                state.remove_visit(inst, v);
-            }
+            state.remove_visits(inst, &visits);
             return false;
         }
         let (n_before, sum_before) = (state.removed.len(), self.absence_sum(state));

@@ -821,6 +821,39 @@ impl SearchState {
         self.removed.push(v);
     }
 
+    /// Removes every routed visit of `vs` (in that order into `removed`), as
+    /// [`Self::remove_visit`] one by one would, but refreshes each changed route once:
+    /// a string of ten visits out of a long route costs one schedule pass, not ten.
+    pub fn remove_visits(&mut self, inst: &Inst, vs: &[u32]) {
+        let mut changed: Vec<usize> = Vec::new();
+        for &v in vs {
+            let r = self.pos[v as usize].0;
+            if r == u32::MAX {
+                continue;
+            }
+            if !changed.contains(&(r as usize)) {
+                changed.push(r as usize);
+            }
+            self.pos[v as usize] = (u32::MAX, u32::MAX);
+            self.removed.push(v);
+        }
+        let nv = inst.nv as u32;
+        for r in changed {
+            let mut nodes: Vec<u32> = Vec::with_capacity(self.routes[r].nodes.len());
+            for &x in &self.routes[r].nodes {
+                if x < nv {
+                    if self.pos[x as usize].0 != u32::MAX {
+                        nodes.push(x);
+                    }
+                } else if nodes.last().is_some_and(|&y| y < nv) {
+                    // A facility stop stays only behind a visit: an emptied trip loses it.
+                    nodes.push(x);
+                }
+            }
+            self.set_nodes(inst, r, nodes);
+        }
+    }
+
     /// Starts recording changes so [`Self::rollback`] can undo them.
     pub fn begin(&mut self) {
         self.journal.clear();
