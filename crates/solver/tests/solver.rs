@@ -281,6 +281,32 @@ proptest! {
                 .map_err(|v| TestCaseError::fail(v.to_string()))?;
         }
     }
+
+    /// The insertion scan bisects each route for the places where a visit can meet its
+    /// windows; it must drop only places that yield no estimate anyway.
+    #[test]
+    fn window_bisection_drops_only_places_that_fail(
+        seed in 0u64..10_000,
+        n in 2usize..30,
+        pick in 1usize..8,
+    ) {
+        let pd = random_problem(seed, n);
+        let inst = Inst::new(&pd);
+        let mut rng = Rng::new(seed);
+        let mut st = SearchState::new(&inst);
+        let order = st.removed.clone();
+        st.recreate(&inst, &order, &mut rng);
+        let vs: Vec<u32> = (0..pick.min(n) as u32).collect();
+        st.remove_visits(&inst, &vs);
+        st.blink = 0.0;
+        for &v in &vs {
+            for ri in 0..st.routes.len() {
+                let full = st.insertion_estimates(&inst, ri, v, false, &mut rng);
+                let cut = st.insertion_estimates(&inst, ri, v, true, &mut rng);
+                prop_assert_eq!(full, cut, "visit {} route {}", v, ri);
+            }
+        }
+    }
 }
 
 #[test]
