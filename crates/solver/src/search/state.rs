@@ -541,6 +541,43 @@ impl RouteState {
         ((self.end - self.depart) as f64 / span as f64).clamp(0.0, 1.0)
     }
 
+    /// Becomes a copy of `src`, reusing this one's buffers. Destructures `src` so a
+    /// new field cannot be forgotten here.
+    fn copy_from(&mut self, src: &RouteState) {
+        let RouteState {
+            vehicle,
+            nodes,
+            trip_of,
+            trips,
+            early_end,
+            late_start,
+            edge_in,
+            after,
+            depart,
+            end,
+            dist,
+            cost,
+            day_load,
+            n_visits,
+            feasible,
+        } = src;
+        self.vehicle = *vehicle;
+        self.nodes.clone_from(nodes);
+        self.trip_of.clone_from(trip_of);
+        self.trips.clone_from(trips);
+        self.early_end.clone_from(early_end);
+        self.late_start.clone_from(late_start);
+        self.edge_in.clone_from(edge_in);
+        self.after.clone_from(after);
+        self.depart = *depart;
+        self.end = *end;
+        self.dist = *dist;
+        self.cost = *cost;
+        self.day_load = *day_load;
+        self.n_visits = *n_visits;
+        self.feasible = *feasible;
+    }
+
     fn new(vehicle: usize) -> Self {
         RouteState {
             vehicle,
@@ -667,6 +704,17 @@ impl RouteState {
     }
 }
 
+/// Spare route copies; a cloned search state starts without any (they are buffers,
+/// not state).
+#[derive(Debug, Default)]
+struct Spare(Vec<RouteState>);
+
+impl Clone for Spare {
+    fn clone(&self) -> Self {
+        Spare::default()
+    }
+}
+
 /// A candidate insertion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Insertion {
@@ -692,6 +740,8 @@ pub struct SearchState {
     pub pos: Vec<(u32, u32)>,
     intake: Vec<i64>,
     journal: Vec<(usize, RouteState)>,
+    /// Route copies the journal no longer needs, kept for their buffers.
+    spare: Spare,
     /// Routes in use.
     n_used: usize,
     /// First empty route of each vehicle type.
@@ -714,6 +764,7 @@ impl SearchState {
             pos: vec![(u32::MAX, u32::MAX); inst.nv],
             intake: vec![0; inst.fac_limit.len()],
             journal: Vec::new(),
+            spare: Spare::default(),
             n_used: 0,
             empty_reps: Self::reps(inst, &vec![true; inst.vehicles.len()]),
             journaled: Vec::new(),
@@ -785,13 +836,22 @@ impl SearchState {
     /// Replaces route `r`'s nodes, keeping caches, positions and intake consistent.
     /// Returns false (and leaves caches as computed) if the new route is infeasible.
     pub fn set_nodes(&mut self, inst: &Inst, r: usize, nodes: Vec<u32>) -> bool {
+        self.edit_nodes(inst, r, |n| *n = nodes)
+    }
+
+    /// Changes route `r`'s node sequence in place (journaled, caches refreshed);
+    /// returns whether the route stays feasible. In place, so a search step's
+    /// insertions and the journal's copies reuse their buffers instead of allocating.
+    pub fn edit_nodes(&mut self, inst: &Inst, r: usize, edit: impl FnOnce(&mut Vec<u32>)) -> bool {
         if r < self.journaled.len() && !self.journaled[r] {
             self.journaled[r] = true;
-            self.journal.push((r, self.routes[r].clone()));
+            let mut saved = self.spare.0.pop().unwrap_or_else(|| RouteState::new(0));
+            saved.copy_from(&self.routes[r]);
+            self.journal.push((r, saved));
         }
         Self::intake_of(&self.routes[r], -1, &mut self.intake);
         let was_empty = self.routes[r].nodes.is_empty();
-        self.routes[r].nodes = nodes;
+        edit(&mut self.routes[r].nodes);
         let ok = self.routes[r].refresh(inst);
         Self::intake_of(&self.routes[r], 1, &mut self.intake);
         self.index_route(r);
@@ -808,15 +868,15 @@ impl SearchState {
             return;
         }
         let r = r as usize;
-        let mut nodes = self.routes[r].nodes.clone();
-        let i = nodes.iter().position(|&x| x == v).expect("indexed visit");
-        nodes.remove(i);
-        // An emptied trip loses its facility stop.
         let nv = inst.nv as u32;
-        if i < nodes.len() && nodes[i] >= nv && (i == 0 || nodes[i - 1] >= nv) {
+        self.edit_nodes(inst, r, |nodes| {
+            let i = nodes.iter().position(|&x| x == v).expect("indexed visit");
             nodes.remove(i);
-        }
-        self.set_nodes(inst, r, nodes);
+            // An emptied trip loses its facility stop.
+            if i < nodes.len() && nodes[i] >= nv && (i == 0 || nodes[i - 1] >= nv) {
+                nodes.remove(i);
+            }
+        });
         self.pos[v as usize] = (u32::MAX, u32::MAX);
         self.removed.push(v);
     }
@@ -856,7 +916,9 @@ impl SearchState {
 
     /// Starts recording changes so [`Self::rollback`] can undo them.
     pub fn begin(&mut self) {
-        self.journal.clear();
+        self.spare
+            .0
+            .extend(self.journal.drain(..).map(|(_, old)| old));
         self.journaled.iter_mut().for_each(|x| *x = false);
         self.journaled.resize(self.routes.len(), false);
         self.saved_removed.clone_from(&self.removed);
@@ -880,7 +942,8 @@ impl SearchState {
         let mut usage_changed = false;
         for (r, old) in journal {
             usage_changed |= old.nodes.is_empty() != self.routes[r].nodes.is_empty();
-            self.routes[r] = old;
+            let undone = std::mem::replace(&mut self.routes[r], old);
+            self.spare.0.push(undone);
             self.journaled[r] = false;
             restored.push(r);
         }
@@ -953,18 +1016,21 @@ impl SearchState {
             &[]
         };
         // (route, only the places next to a depot or facility)
-        let scan: Vec<(usize, bool)> = if near.is_empty() {
-            (0..self.routes.len())
-                .filter(|&r| !self.routes[r].nodes.is_empty())
-                .chain(empties.iter().copied())
-                .map(|r| (r, false))
-                .collect()
+        // Sized up front: a filtered iterator's collect grows the buffer step by step.
+        let mut scan: Vec<(usize, bool)> = Vec::with_capacity(self.routes.len() + empties.len());
+        if near.is_empty() {
+            scan.extend(
+                (0..self.routes.len())
+                    .filter(|&r| !self.routes[r].nodes.is_empty())
+                    .chain(empties.iter().copied())
+                    .map(|r| (r, false)),
+            );
         } else {
-            let mut scan: Vec<(usize, bool)> = near
-                .iter()
-                .map(|&r| (r as usize, false))
-                .chain(empties.iter().map(|&r| (r, false)))
-                .collect();
+            scan.extend(
+                near.iter()
+                    .map(|&r| (r as usize, false))
+                    .chain(empties.iter().map(|&r| (r, false))),
+            );
             // Every route passes the depot (and trips end at facilities): a visit near
             // those is near a place in every route, not only in its neighbours'.
             if inst.near_stop[v as usize] {
@@ -976,8 +1042,7 @@ impl SearchState {
                         .map(|r| (r, true)),
                 );
             }
-            scan
-        };
+        }
         let no_visit: &[bool] = &[];
         for (ri, ends_only) in scan {
             let places = if ends_only {
@@ -1136,11 +1201,15 @@ impl SearchState {
 
     /// Applies an insertion found by [`Self::best_insertion`].
     pub fn insert(&mut self, inst: &Inst, ins: &Insertion, v: u32) -> bool {
-        let nodes = self.apply_nodes(ins, v);
         if let Some(i) = self.removed.iter().position(|&x| x == v) {
             self.removed.swap_remove(i);
         }
-        self.set_nodes(inst, ins.route, nodes)
+        self.edit_nodes(inst, ins.route, |nodes| {
+            nodes.insert(ins.pos, v);
+            if let Some(f) = ins.fac {
+                nodes.insert(ins.pos + 1, f);
+            }
+        })
     }
 
     /// Every insertion estimate for `v` in route `ri` (blinks apply), with or without
