@@ -715,6 +715,46 @@ impl Clone for Spare {
     }
 }
 
+/// A set of route indices for one insertion scan: bits on the stack for fleets up to
+/// 256 vehicles (no allocation, no linear search), a vector beyond.
+struct RouteSet {
+    small: [u64; 4],
+    big: Vec<bool>,
+}
+
+impl RouteSet {
+    fn new(n_routes: usize) -> Self {
+        RouteSet {
+            small: [0; 4],
+            big: if n_routes > 256 {
+                vec![false; n_routes]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    /// Adds `r`; true if it was not in the set.
+    fn insert(&mut self, r: usize) -> bool {
+        if self.big.is_empty() {
+            let (w, b) = (r / 64, 1u64 << (r % 64));
+            let new = self.small[w] & b == 0;
+            self.small[w] |= b;
+            new
+        } else {
+            !std::mem::replace(&mut self.big[r], true)
+        }
+    }
+
+    fn contains(&self, r: usize) -> bool {
+        if self.big.is_empty() {
+            self.small[r / 64] & (1u64 << (r % 64)) != 0
+        } else {
+            self.big[r]
+        }
+    }
+}
+
 /// A candidate insertion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Insertion {
@@ -992,10 +1032,11 @@ impl SearchState {
         // Granular: with many routes, only those holding one of the nearest neighbours
         // (plus one empty route per vehicle type) are scanned.
         let mut near: Vec<u32> = Vec::new();
+        let mut in_near = RouteSet::new(self.routes.len());
         if granular && self.n_used > 12 {
             for &w in inst.neighbours[v as usize].iter().take(GRANULAR) {
                 let r = self.pos[w as usize].0;
-                if r != u32::MAX && !near.contains(&r) {
+                if r != u32::MAX && in_near.insert(r as usize) {
                     near.push(r);
                 }
             }
@@ -1036,9 +1077,7 @@ impl SearchState {
             if inst.near_stop[v as usize] {
                 scan.extend(
                     (0..self.routes.len())
-                        .filter(|&r| {
-                            !self.routes[r].nodes.is_empty() && !near.contains(&(r as u32))
-                        })
+                        .filter(|&r| !self.routes[r].nodes.is_empty() && !in_near.contains(r))
                         .map(|r| (r, true)),
                 );
             }
