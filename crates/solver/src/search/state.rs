@@ -7,7 +7,12 @@
 //!
 //! Insertion scans are granular on large plans (the routes of a visit's nearest
 //! neighbours), widened to every route's depot and facility ends for visits close to
-//! those, and to every route before an unused vehicle is opened.
+//! those, and to every route before an unused vehicle is opened. Within a route they
+//! visit only the places the visit's windows allow: earliest ends and latest starts grow
+//! along a route, so that range is found by bisection.
+//!
+//! Search steps edit routes in place and the journal recycles its route copies: on
+//! long routes allocation was a tenth of the search's time.
 //!
 //! Independent of `check.rs` on purpose (the same rules, written twice).
 
