@@ -261,7 +261,7 @@ proptest! {
     /// called once per visit: routes, facility stops, removed order, costs, positions.
     #[test]
     fn batch_removal_equals_one_by_one(seed in 0u64..10_000, n in 2usize..30, pick in 1usize..12) {
-        let (pd, inst, mut rng, mut st) = first_plan(seed, n);
+        let (pd, inst, mut rng, st) = first_plan(seed, n);
         let mut vs: Vec<u32> = (0..n as u32).collect();
         for i in (1..vs.len()).rev() {
             vs.swap(i, rng.below(i + 1));
