@@ -982,16 +982,18 @@ impl SearchState {
 
     /// Undoes every change since [`Self::begin`].
     pub fn rollback(&mut self, inst: &Inst) {
-        let journal = std::mem::take(&mut self.journal);
+        // Drained, not dropped: the journal keeps its buffer for the next step.
+        let mut journal = std::mem::take(&mut self.journal);
         let mut restored = Vec::with_capacity(journal.len());
         let mut usage_changed = false;
-        for (r, old) in journal {
+        for (r, old) in journal.drain(..) {
             usage_changed |= old.nodes.is_empty() != self.routes[r].nodes.is_empty();
             let undone = std::mem::replace(&mut self.routes[r], old);
             self.spare.0.push(undone);
             self.journaled[r] = false;
             restored.push(r);
         }
+        self.journal = journal;
         for &v in &self.removed {
             self.pos[v as usize] = (u32::MAX, u32::MAX);
         }
