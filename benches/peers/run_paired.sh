@@ -3,7 +3,7 @@
 # same time, one per core of the 2-core machine, through the same checker; rows go to
 # results/paired.csv (the load and CPU-seconds columns show both got a core).
 # Usage: run_paired.sh LIMIT "SEEDS" SET...   SET: x (the issue's four) | xall | solomon |
-#   homberger (samples) | solomonall | homberger200all (every stored instance)
+#   homberger (samples) | solomonall | homberger200all (every stored instance) | a file
 #   SORTFLEET_BIN=path/to/sortfleet  PY=/work/peers-venv/bin/python
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -21,6 +21,8 @@ for set in "$@"; do
     homberger) files+=($I/vrptw_homberger/200/{c1_2_1,r1_2_1,rc1_2_1}.txt) ;;
     solomonall) files+=($I/vrptw_solomon/*.txt) ;;
     homberger200all) files+=($I/vrptw_homberger/200/*.txt) ;;
+    # An instance file: lets a long set be split over several runs into one CSV.
+    *.vrp|*.txt) [ -f "$set" ] && files+=("$set") || { echo "no file $set" >&2; exit 2; } ;;
     *) echo "unknown set $set" >&2; exit 2 ;;
   esac
 done
