@@ -22,7 +22,9 @@ for set in "$@"; do
     solomonall) files+=($I/vrptw_solomon/*.txt) ;;
     homberger200all) files+=($I/vrptw_homberger/200/*.txt) ;;
     # An instance file: lets a long set be split over several runs into one CSV.
-    *.vrp|*.txt) [ -f "$set" ] && files+=("$set") || { echo "no file $set" >&2; exit 2; } ;;
+    # Only files of the stored sets: label() picks the BKS set from the folder name.
+    */cvrp_x/*.vrp|*/vrptw_solomon/*.txt|*/vrptw_homberger/*.txt)
+      [ -f "$set" ] && files+=("$set") || { echo "no file $set" >&2; exit 2; } ;;
     *) echo "unknown set $set" >&2; exit 2 ;;
   esac
 done
