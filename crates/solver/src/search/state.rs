@@ -984,22 +984,20 @@ impl SearchState {
     pub fn rollback(&mut self, inst: &Inst) {
         // Drained, not dropped: the journal keeps its buffer for the next step.
         let mut journal = std::mem::take(&mut self.journal);
-        let mut restored = Vec::with_capacity(journal.len());
+        // Visits out now lose their place first; a restored route that holds one
+        // gives it back. A visit sits in at most one route of the saved plan.
+        for &v in &self.removed {
+            self.pos[v as usize] = (u32::MAX, u32::MAX);
+        }
         let mut usage_changed = false;
         for (r, old) in journal.drain(..) {
             usage_changed |= old.nodes.is_empty() != self.routes[r].nodes.is_empty();
             let undone = std::mem::replace(&mut self.routes[r], old);
             self.spare.0.push(undone);
             self.journaled[r] = false;
-            restored.push(r);
-        }
-        self.journal = journal;
-        for &v in &self.removed {
-            self.pos[v as usize] = (u32::MAX, u32::MAX);
-        }
-        for r in restored {
             self.index_route(r);
         }
+        self.journal = journal;
         std::mem::swap(&mut self.removed, &mut self.saved_removed);
         for &v in &self.removed {
             self.pos[v as usize] = (u32::MAX, u32::MAX);
