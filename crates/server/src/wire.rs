@@ -17,7 +17,7 @@ use sortfleet_proto::v1;
 use crate::convert::{
     ConvertError, ConvertErrorKind, IncidentMeta, ToProto, date_to_proto, geometry_to_proto,
     incident_to_proto, opt_stream_to_proto, rule_from_proto, rule_to_proto, severity_from_proto,
-    severity_to_proto, stream_from_proto, unix_ms_to_proto,
+    severity_to_proto, stop_fields, stream_from_proto, unix_ms_to_proto, unload_fields,
 };
 
 fn u32_sat(n: u64) -> u32 {
@@ -41,25 +41,15 @@ pub fn route_view_to_proto(r: &RouteView) -> v1::Route {
                     .stops
                     .iter()
                     .map(|s| v1::Stop {
-                        point_id: s.stop.point.0.clone(),
-                        stream: crate::convert::stream_to_proto(s.stop.stream),
-                        arrival_s: s.stop.arrival_s.0,
-                        departure_s: s.stop.departure_s.0,
-                        load_after_kg: s.stop.load_after_kg.0,
-                        load_after_l: s.stop.load_after_l.0,
-                        leg_geometry: geometry_to_proto(&s.stop.geometry),
                         location: Some(s.position.to_proto()),
                         demand_kg: s.demand_kg.0,
                         bin_ids: s.bin_ids.iter().map(|b| b.0.clone()).collect(),
+                        ..stop_fields(&s.stop)
                     })
                     .collect(),
                 unload: Some(v1::Unload {
-                    facility_id: t.unload.unload.facility.0.clone(),
-                    arrival_s: t.unload.unload.arrival_s.0,
-                    departure_s: t.unload.unload.departure_s.0,
-                    load_kg: t.unload.unload.load_kg.0,
-                    leg_geometry: geometry_to_proto(&t.unload.unload.geometry),
                     location: Some(t.unload.position.to_proto()),
+                    ..unload_fields(&t.unload.unload)
                 }),
             })
             .collect(),

@@ -22,6 +22,7 @@ pub use enums::*;
 pub use event::{EventBatch, EventRejection, event_batch_from_proto};
 pub use incident::{IncidentMeta, incident_to_proto};
 pub use plan::{plan_to_proto, route_to_proto};
+pub(crate) use plan::{stop_fields, unload_fields};
 
 use chrono::NaiveDate;
 use sortfleet_model::LatLon;

@@ -55,20 +55,30 @@ fn trip_to_proto(t: &Trip, index: usize, scenario: Option<&Scenario>) -> v1::Tri
         stream: stream_to_proto(t.stream),
         stops: t.stops.iter().map(|s| stop_to_proto(s, scenario)).collect(),
         unload: Some(v1::Unload {
-            facility_id: t.unload.facility.0.clone(),
-            arrival_s: t.unload.arrival_s.0,
-            departure_s: t.unload.departure_s.0,
-            load_kg: t.unload.load_kg.0,
-            leg_geometry: geometry_to_proto(&t.unload.geometry),
             location: scenario
                 .and_then(|s| s.facility(&t.unload.facility))
                 .map(|f| f.location.to_proto()),
+            ..unload_fields(&t.unload)
         }),
     }
 }
 
-fn stop_to_proto(s: &Stop, scenario: Option<&Scenario>) -> v1::Stop {
-    let point = scenario.and_then(|sc| sc.point(&s.point));
+/// The wire fields a planned unload carries itself; the facility's position is the
+/// caller's to add (from the scenario, or already resolved in a terminal's view).
+pub(crate) fn unload_fields(u: &FacilityUnload) -> v1::Unload {
+    v1::Unload {
+        facility_id: u.facility.0.clone(),
+        arrival_s: u.arrival_s.0,
+        departure_s: u.departure_s.0,
+        load_kg: u.load_kg.0,
+        leg_geometry: geometry_to_proto(&u.geometry),
+        location: None,
+    }
+}
+
+/// The wire fields a planned stop carries itself; position, expected demand and bin
+/// ids are the caller's to add, as for [`unload_fields`].
+pub(crate) fn stop_fields(s: &Stop) -> v1::Stop {
     v1::Stop {
         point_id: s.point.0.clone(),
         stream: stream_to_proto(s.stream),
@@ -77,6 +87,15 @@ fn stop_to_proto(s: &Stop, scenario: Option<&Scenario>) -> v1::Stop {
         load_after_kg: s.load_after_kg.0,
         load_after_l: s.load_after_l.0,
         leg_geometry: geometry_to_proto(&s.geometry),
+        location: None,
+        demand_kg: 0,
+        bin_ids: Vec::new(),
+    }
+}
+
+fn stop_to_proto(s: &Stop, scenario: Option<&Scenario>) -> v1::Stop {
+    let point = scenario.and_then(|sc| sc.point(&s.point));
+    v1::Stop {
         location: point.map(|p| p.location.to_proto()),
         demand_kg: point.and_then(|p| p.demand(s.stream)).map_or(0, |d| d.kg.0),
         bin_ids: point.map_or_else(Vec::new, |p| {
@@ -86,6 +105,7 @@ fn stop_to_proto(s: &Stop, scenario: Option<&Scenario>) -> v1::Stop {
                 .map(|b| b.id.0.clone())
                 .collect()
         }),
+        ..stop_fields(s)
     }
 }
 
