@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces results/*.csv: one solver and one instance at a time, cheapest runs first.
 # Usage: run_all.sh [10|60|vroom|hier|all|ours]   (PY defaults to /work/peers-venv/bin/python)
+#        run_all.sh whole TOOL LIMIT CSV SET FILE...  one single-threaded tool over a whole
+#        set, two instances at a time (one per core); rows appended to results/CSV
 set -uo pipefail  # a failed run is logged and the next one goes on
 cd "$(dirname "$0")"
 PY=${PY:-/work/peers-venv/bin/python}
@@ -48,6 +50,20 @@ ours() {  # our solver (release binary, SORTFLEET_BIN) through the same checker,
     timed sortfleet "$limit" sortfleet.csv homberger "${HOM[@]}"
   done
 }
+whole() {  # tool limit csv set files...: even-numbered files on one core, odd on the other
+  local tool=$1 limit=$2 csv=$3 set=$4; shift 4
+  local files=("$@") even=() odd=() i
+  for i in "${!files[@]}"; do
+    if (( i % 2 == 0 )); then even+=("${files[$i]}"); else odd+=("${files[$i]}"); fi
+  done
+  if [ ! -s "results/$csv" ]; then  # a new CSV: one run alone first writes the header once
+    timed "$tool" "$limit" "$csv" "$set" "${even[0]}"
+    even=("${even[@]:1}")
+  fi
+  timed "$tool" "$limit" "$csv" "$set" "${even[@]}" &
+  timed "$tool" "$limit" "$csv" "$set" "${odd[@]}"
+  wait
+}
 vroom_large() { timed vroom 0 homberger.csv homberger "${HOM[4]}"; }
 case "${1:-all}" in
   10) phase 10 ;;
@@ -55,5 +71,6 @@ case "${1:-all}" in
   vroom) vroom_small; vroom_large ;;
   hier) hier ;;
   ours) ours ;;
+  whole) shift; whole "$@" ;;
   all) phase 10; vroom_small; phase 60; vroom_large; hier ;;
 esac

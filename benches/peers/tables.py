@@ -7,7 +7,10 @@ A cell is `gap % (routes)`; `cpu/wall` is the mean share of a core each run real
 rows of all FILES (peers and ours together), or `tables.py --seeds FILES` for per-seed gaps
 and their median per tool and budget (the equal-load runs of `run_paired.sh`), or
 `tables.py --classes FILES` for whole-set runs: per instance class (C1, R2, rc1, ...) the
-mean gap of PyVRP and of each version of ours, and how often ours is lower / equal / higher.
+mean gap of PyVRP and of each version of ours, and how often ours is lower / equal / higher,
+or `tables.py --against TOOL FILES` for the bar "strictly better on every instance": each
+budget of ours against each budget of TOOL (ortools, vroom, pyvrp) on the instances both ran,
+naming every instance where ours is not strictly cheaper.
 """
 
 import csv
@@ -151,6 +154,31 @@ def classes_table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def against_table(rows: list[dict], tool: str) -> str:
+    """Ours (per version and budget) against every budget of `tool`, instance by instance."""
+    ok = [r for r in rows if r["feasible"] == "True"]
+    peer: dict = {}
+    for r in ok:
+        if r["tool"] == tool:
+            peer.setdefault(label(r), {})[r["instance"]] = r
+    mine: dict = {}
+    for r in ok:
+        if r["tool"] == "sortfleet":
+            mine.setdefault(f"ours {r['version']} {float(r['time_limit_s']):g} s", {})[r["instance"]] = r
+    out = [f"| ours | {tool} | n | {tool} gap | ours gap | ours strictly lower | not lower |",
+           "|---|---|---|---|---|---|---|"]
+    for m, mrows in sorted(mine.items()):
+        for t, trows in sorted(peer.items()):
+            both = [i for i in mrows if i in trows]
+            if not both:
+                continue
+            gap = lambda rs: sum(float(rs[i]["gap_pct"]) for i in both) / len(both)
+            worse = [i for i in both if float(mrows[i]["cost"]) >= float(trows[i]["cost"])]
+            out.append(f"| {m} | {t} | {len(both)} | {gap(trows):.2f} % | {gap(mrows):.2f} % | "
+                       f"{len(both) - len(worse)} | {', '.join(worse) or 'none'} |")
+    return "\n".join(out)
+
+
 def main() -> None:
     here = Path(__file__).resolve().parent
     args = sys.argv[1:]
@@ -159,6 +187,13 @@ def main() -> None:
                 if r["objective"] == "distance"]
         for s in dict.fromkeys(r["set"] for r in rows):
             print(f"### {s}\n\n{table_rows([r for r in rows if r['set'] == s])}\n")
+        return
+    if args and args[0] == "--against":
+        tool, files = args[1], args[2:]
+        rows = [r for f in files for r in csv.DictReader(Path(f).open())
+                if r["objective"] == "distance" and r["instance"] != "instance"]
+        for s in dict.fromkeys(r["set"] for r in rows):
+            print(f"### {s}\n\n{against_table([r for r in rows if r['set'] == s], tool)}\n")
         return
     per_set = {"--seeds": seeds_table, "--classes": classes_table}
     if args and args[0] in per_set:
