@@ -9,8 +9,9 @@ and their median per tool and budget (the equal-load runs of `run_paired.sh`), o
 `tables.py --classes FILES` for whole-set runs: per instance class (C1, R2, rc1, ...) the
 mean gap of PyVRP and of each version of ours, and how often ours is lower / equal / higher,
 or `tables.py --against TOOL FILES` for the bar "strictly better on every instance": each
-budget of ours against each budget of TOOL (ortools, vroom, pyvrp) on the instances both ran,
-naming every instance where ours is not strictly cheaper.
+budget of ours against each budget of TOOL (ortools, vroom, pyvrp) on the instances both ran:
+how often ours is cheaper, equal (costs to the cent; e.g. both at the optimum) or dearer,
+naming every instance where ours is dearer.
 """
 
 import csv
@@ -165,17 +166,20 @@ def against_table(rows: list[dict], tool: str) -> str:
     for r in ok:
         if r["tool"] == "sortfleet":
             mine.setdefault(f"ours {r['version']} {float(r['time_limit_s']):g} s", {})[r["instance"]] = r
-    out = [f"| ours | {tool} | n | {tool} gap | ours gap | ours strictly lower | not lower |",
-           "|---|---|---|---|---|---|---|"]
+    out = [f"| ours | {tool} | n | {tool} gap | ours gap | ours lower | equal | ours higher |",
+           "|---|---|---|---|---|---|---|---|"]
     for m, mrows in sorted(mine.items()):
         for t, trows in sorted(peer.items()):
             both = [i for i in mrows if i in trows]
             if not both:
                 continue
             gap = lambda rs: sum(float(rs[i]["gap_pct"]) for i in both) / len(both)
-            worse = [i for i in both if float(mrows[i]["cost"]) >= float(trows[i]["cost"])]
+            cost = lambda rs, i: round(float(rs[i]["cost"]), 2)
+            lower = sum(cost(mrows, i) < cost(trows, i) for i in both)
+            higher = [i for i in both if cost(mrows, i) > cost(trows, i)]
             out.append(f"| {m} | {t} | {len(both)} | {gap(trows):.2f} % | {gap(mrows):.2f} % | "
-                       f"{len(both) - len(worse)} | {', '.join(worse) or 'none'} |")
+                       f"{lower} | {len(both) - lower - len(higher)} | "
+                       f"{len(higher)}{': ' + ', '.join(higher) if higher else ''} |")
     return "\n".join(out)
 
 
