@@ -3,6 +3,8 @@
 # Usage: run_all.sh [10|60|vroom|hier|all|ours]   (PY defaults to /work/peers-venv/bin/python)
 #        run_all.sh whole TOOL LIMIT CSV SET FILE...  one single-threaded tool over a whole
 #        set, two instances at a time (one per core); rows appended to results/CSV
+#        run_all.sh each TOOL LIMIT CSV SET FILE...   the same, one instance at a time (VROOM,
+#        which runs two threads)
 set -uo pipefail  # a failed run is logged and the next one goes on
 cd "$(dirname "$0")"
 PY=${PY:-/work/peers-venv/bin/python}
@@ -72,5 +74,6 @@ case "${1:-all}" in
   hier) hier ;;
   ours) ours ;;
   whole) shift; whole "$@" ;;
+  each) shift; timed "$@" ;;
   all) phase 10; vroom_small; phase 60; vroom_large; hier ;;
 esac

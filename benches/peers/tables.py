@@ -9,9 +9,9 @@ and their median per tool and budget (the equal-load runs of `run_paired.sh`), o
 `tables.py --classes FILES` for whole-set runs: per instance class (C1, R2, rc1, ...) the
 mean gap of PyVRP and of each version of ours, and how often ours is lower / equal / higher,
 or `tables.py --against TOOL FILES` for the bar "strictly better on every instance": each
-budget of ours against each budget of TOOL (ortools, vroom, pyvrp) on the instances both ran:
-how often ours is cheaper, equal (costs to the cent; e.g. both at the optimum) or dearer,
-naming every instance where ours is dearer.
+budget and seed of ours against each budget of TOOL (ortools or vroom, the seedless peers)
+on the instances both ran: how often ours is cheaper, equal (costs to the cent; e.g. both
+at the optimum) or dearer, naming every instance where ours is dearer.
 """
 
 import csv
@@ -165,7 +165,8 @@ def against_table(rows: list[dict], tool: str) -> str:
     mine: dict = {}
     for r in ok:
         if r["tool"] == "sortfleet":
-            mine.setdefault(f"ours {r['version']} {float(r['time_limit_s']):g} s", {})[r["instance"]] = r
+            key = f"ours {r['version']} {float(r['time_limit_s']):g} s, seed {r['seed']}"
+            mine.setdefault(key, {})[r["instance"]] = r
     out = [f"| ours | {tool} | n | {tool} gap | ours gap | ours lower | equal | ours higher |",
            "|---|---|---|---|---|---|---|---|"]
     for m, mrows in sorted(mine.items()):
