@@ -55,6 +55,7 @@ ours() {  # our solver (release binary, SORTFLEET_BIN) through the same checker,
 whole() {  # tool limit csv set files...: even-numbered files on one core, odd on the other
   local tool=$1 limit=$2 csv=$3 set=$4; shift 4
   local files=("$@") even=() odd=() i
+  (( ${#files[@]} > 0 )) || { echo "whole: no instance files given" >&2; return 2; }
   for i in "${!files[@]}"; do
     if (( i % 2 == 0 )); then even+=("${files[$i]}"); else odd+=("${files[$i]}"); fi
   done

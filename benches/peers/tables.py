@@ -156,7 +156,7 @@ def classes_table(rows: list[dict]) -> str:
 
 
 def against_table(rows: list[dict], tool: str) -> str:
-    """Ours (per version and budget) against every budget of `tool`, instance by instance."""
+    """Ours (per version, budget and seed) against every budget of `tool`, per instance."""
     ok = [r for r in rows if r["feasible"] == "True"]
     peer: dict = {}
     for r in ok:
