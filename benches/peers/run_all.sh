@@ -4,7 +4,7 @@
 #        run_all.sh whole TOOL LIMIT CSV SET FILE...  one single-threaded tool over a whole
 #        set, two instances at a time (one per core); rows appended to results/CSV
 #        run_all.sh each TOOL LIMIT CSV SET FILE...   the same, one instance at a time (VROOM,
-#        which runs two threads)
+#        which runs two threads, and ours with SORTFLEET_THREADS=2)
 set -uo pipefail  # a failed run is logged and the next one goes on
 cd "$(dirname "$0")"
 PY=${PY:-/work/peers-venv/bin/python}
@@ -23,6 +23,7 @@ timed() {  # tool limit csv set files...
     # vroom has no budget: cap it at 15 min so one instance cannot eat the session
     timeout 900 "$PY" run_peers.py --tool "$tool" --time-limit "$limit" --seed "$SEED" --objective "$OBJ" \
       ${SORTFLEET_BIN:+--sortfleet-bin "$SORTFLEET_BIN"} \
+      ${SORTFLEET_THREADS:+--sortfleet-threads "$SORTFLEET_THREADS"} \
       --set "$set" --csv "results/$csv" "$f" | tail -n +2 || echo "FAILED $tool $limit $f" >&2
   done
 }

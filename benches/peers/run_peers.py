@@ -401,7 +401,8 @@ def _read_sol(text: str) -> list[list[int]]:
             for l in text.splitlines() if l.startswith("Route")]
 
 
-def solve_sortfleet(inst: Instance, limit: float, seed: int, objective: str, binary: Path):
+def solve_sortfleet(inst: Instance, limit: float, seed: int, objective: str, binary: Path,
+                    threads: int = 1):
     """Our own solver through its CLI; its `.sol` output goes through the same checker."""
     import subprocess
     import tempfile
@@ -414,16 +415,16 @@ def solve_sortfleet(inst: Instance, limit: float, seed: int, objective: str, bin
         t0 = time.perf_counter()
         out = subprocess.run(
             [str(binary), "bench", "vrp", str(inst.path), "--time-limit", str(limit),
-             "--seed", str(seed), "--threads", "1", "--solution-out", str(sol)],
+             "--seed", str(seed), "--threads", str(threads), "--solution-out", str(sol)],
             capture_output=True, text=True,
         )
         wall = time.perf_counter() - t0
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
         if out.returncode != 0 or not sol.exists():
-            return None, (wall, cpu), "", 1, f"exit {out.returncode}: {out.stderr.strip()[-200:]}"
+            return None, (wall, cpu), "", threads, f"exit {out.returncode}: {out.stderr.strip()[-200:]}"
         routes = _read_sol(sol.read_text())
-    return routes, (wall, cpu), "", 1, out.stdout.strip().replace(",", ";")[-200:]
+    return routes, (wall, cpu), "", threads, out.stdout.strip().replace(",", ";")[-200:]
 
 
 def tool_version(tool: str, binary: Path | None = None) -> str:
@@ -474,6 +475,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1, help="pyvrp only; ortools/vroom are seedless")
     ap.add_argument("--objective", choices=["distance", "hierarchical"], default="distance")
     ap.add_argument("--vroom-threads", type=int, default=2)
+    ap.add_argument("--sortfleet-threads", type=int, default=1,
+                    help="search threads of ours (2 to match VROOM's two threads)")
     ap.add_argument("--ortools-first", help="FirstSolutionStrategy name (default: "
                     "PATH_CHEAPEST_ARC for CVRP, PARALLEL_CHEAPEST_INSERTION with time windows)")
     ap.add_argument("--bks", type=Path, default=DEFAULT_BKS)
@@ -507,7 +510,8 @@ def main(argv: list[str] | None = None) -> int:
                 inst, args.time_limit, args.seed, args.objective, args.ortools_first)
         elif args.tool == "sortfleet":
             routes, timing, tobj, threads, note = solve_sortfleet(
-                inst, args.time_limit, args.seed, args.objective, args.sortfleet_bin)
+                inst, args.time_limit, args.seed, args.objective, args.sortfleet_bin,
+                args.sortfleet_threads)
         else:
             routes, timing, tobj, threads, note = solve_vroom(inst, args.time_limit, args.seed,
                                                             args.objective, args.vroom_threads)

@@ -20,7 +20,7 @@ pub struct VrpArgs {
     /// Search seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Independent search threads (the best result wins).
+    /// Search threads: seeded workers that share their best plan every 2000 iterations.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
     /// Write the solution here in VRPLIB `.sol` form.
@@ -42,7 +42,7 @@ pub struct SuiteArgs {
     /// Search seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Independent search threads per instance.
+    /// Search threads per instance (workers that share their best plan).
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
 }
