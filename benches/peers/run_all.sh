@@ -46,7 +46,7 @@ hier() {  # vehicles first, then distance: the convention of the Solomon/SINTEF 
   OBJ=hierarchical timed vroom 0 vrptw_hierarchical.csv solomon "${SOL[@]}"
   OBJ=hierarchical timed vroom 0 vrptw_hierarchical.csv homberger "${HOM_SMALL[@]:0:3}"
 }
-ours() {  # our solver (release binary, SORTFLEET_BIN) through the same checker, 1 thread
+ours() {  # our solver (release binary, SORTFLEET_BIN) through the same checker, SORTFLEET_THREADS (1)
   for limit in 10 60; do
     timed sortfleet "$limit" sortfleet.csv cvrp_x "${X[@]}"
     timed sortfleet "$limit" sortfleet.csv solomon "${SOL[@]}"

@@ -472,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="release binary for --tool sortfleet (ours, for the side-by-side)")
     ap.add_argument("--time-limit", type=float, default=10.0,
                     help="seconds (pyvrp, ortools); vroom ignores it (runs to completion)")
-    ap.add_argument("--seed", type=int, default=1, help="pyvrp only; ortools/vroom are seedless")
+    ap.add_argument("--seed", type=int, default=1, help="pyvrp and ours; ortools/vroom are seedless")
     ap.add_argument("--objective", choices=["distance", "hierarchical"], default="distance")
     ap.add_argument("--vroom-threads", type=int, default=2)
     ap.add_argument("--sortfleet-threads", type=int, default=1,

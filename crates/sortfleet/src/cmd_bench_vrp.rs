@@ -20,7 +20,7 @@ pub struct VrpArgs {
     /// Search seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Search threads: seeded workers that share their best plan every 2000 iterations.
+    /// Search threads: seeded workers that meet at fixed iteration counts and share their best plan.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
     /// Write the solution here in VRPLIB `.sol` form.
