@@ -1,6 +1,7 @@
 //! End-to-end tests: the built `sortfleet` binary (and, in later modules, the gRPC
 //! service) exercised from the outside. One test binary, one module per area.
 
+mod bench;
 mod browser;
 mod demo;
 mod live_map;

@@ -14,9 +14,13 @@ use sortfleet_solver::{SolveParams, StopCriteria};
 pub struct VrpArgs {
     /// Instance file (VRPLIB `.vrp`, Solomon/Homberger `.txt`, Kim et al. `_stop.txt`).
     pub file: PathBuf,
-    /// Time budget in seconds.
-    #[arg(long, default_value_t = 10.0)]
-    pub time_limit: f64,
+    /// Time budget in seconds [default: 10, or none when --iterations is given].
+    #[arg(long)]
+    pub time_limit: Option<f64>,
+    /// Iteration budget per search thread. Without a time limit the plan then depends only
+    /// on the instance, the seed and the threads, not on the machine or its load.
+    #[arg(long)]
+    pub iterations: Option<u64>,
     /// Search seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -47,16 +51,33 @@ pub struct SuiteArgs {
     pub threads: usize,
 }
 
-fn params(time_limit: f64, seed: u64, threads: usize) -> anyhow::Result<SolveParams> {
+fn params(
+    time_limit: Option<f64>,
+    iterations: Option<u64>,
+    seed: u64,
+    threads: usize,
+) -> anyhow::Result<SolveParams> {
+    // An iteration budget alone keeps the run machine-independent; otherwise 10 s.
+    let time_limit = match (time_limit, iterations) {
+        (None, None) => Some(10.0),
+        (t, _) => t,
+    };
+    if let Some(t) = time_limit {
+        anyhow::ensure!(
+            t.is_finite() && t > 0.0,
+            "--time-limit must be a positive number of seconds"
+        );
+    }
     anyhow::ensure!(
-        time_limit.is_finite() && time_limit > 0.0,
-        "--time-limit must be a positive number of seconds"
+        iterations != Some(0),
+        "--iterations must be a positive number"
     );
     Ok(SolveParams {
         seed,
         threads: threads.max(1),
         stop: StopCriteria {
-            time_limit: Some(Duration::from_secs_f64(time_limit)),
+            time_limit: time_limit.map(Duration::from_secs_f64),
+            max_iterations: iterations,
             ..Default::default()
         },
         cancel: None,
@@ -65,7 +86,7 @@ fn params(time_limit: f64, seed: u64, threads: usize) -> anyhow::Result<SolvePar
 
 /// Solves one instance and prints one summary line.
 pub fn run_vrp(args: &VrpArgs) -> anyhow::Result<ExitCode> {
-    let p = params(args.time_limit, args.seed, args.threads)?;
+    let p = params(args.time_limit, args.iterations, args.seed, args.threads)?;
     let r = bench::run(&args.file, &p, args.bks)?;
     println!("{}", r.summary());
     if let Some(out) = &args.solution_out {
@@ -85,7 +106,7 @@ fn is_instance(p: &Path) -> bool {
 
 /// Solves every instance of a folder and prints a table with the mean gap.
 pub fn run_suite(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
-    let p = params(args.time_limit, args.seed, args.threads)?;
+    let p = params(Some(args.time_limit), None, args.seed, args.threads)?;
     let mut files: Vec<PathBuf> = std::fs::read_dir(&args.dir)
         .with_context(|| format!("reading {}", args.dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))

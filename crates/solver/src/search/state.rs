@@ -1334,6 +1334,28 @@ impl SearchState {
             if self.blink > 0.0 && rng.unit() < self.blink {
                 continue;
             }
+            // The trip this place joins, and whether `v` fits it. On tight capacity most
+            // places fail here, so test it before any travel time is read; only a trip
+            // boundary (where a new trip may open) goes on without it.
+            let trip = if p < len {
+                Some(route.trip_of[p] as usize)
+            } else if len > 0 && (route.nodes[len - 1] as usize) < nv {
+                Some(route.trip_of[len - 1] as usize)
+            } else {
+                None
+            };
+            let fits = trip.is_some_and(|t| {
+                let ti = &route.trips[t];
+                ti.stream == Some(st)
+                    && (0..DIMS).all(|d| ti.load[d] + dem[d] <= veh.capacity[d])
+                    && ti.fac.is_none_or(|f| {
+                        inst.fac_limit[f].is_none_or(|l| self.intake[f] + dem[0] <= l)
+                    })
+            });
+            let boundary = p == 0 || (route.nodes[p - 1] as usize) >= nv;
+            if !fits && !boundary {
+                continue;
+            }
             let (pl, pend) = if p == 0 {
                 (veh.start, veh.shift.start)
             } else {
@@ -1366,35 +1388,19 @@ impl SearchState {
             let out_t = || inst.t(c, lv, nl);
             let out_d = || inst.d(c, lv, nl);
             // Join the trip at this position.
-            let trip = if p < len {
-                Some(route.trip_of[p] as usize)
-            } else if len > 0 && (route.nodes[len - 1] as usize) < nv {
-                Some(route.trip_of[len - 1] as usize)
-            } else {
-                None
-            };
-            if let Some(t) = trip {
-                let ti = &route.trips[t];
-                let fits = ti.stream == Some(st)
-                    && (0..DIMS).all(|d| ti.load[d] + dem[d] <= veh.capacity[d])
-                    && ti.fac.is_none_or(|f| {
-                        inst.fac_limit[f].is_none_or(|l| self.intake[f] + dem[0] <= l)
+            if fits && (!timed || vend + out_t() <= nlate) {
+                let dd = d_in() + out_d() - base_d;
+                if veh.max_distance.is_none_or(|m| route.dist + dd <= m) {
+                    let dt = t_in + sv + out_t() - base_t;
+                    out(Insertion {
+                        route: ri,
+                        pos: p,
+                        fac: None,
+                        delta: cpd * dd + cps * dt + if len == 0 { veh.fixed_cost } else { 0 },
                     });
-                if fits && (!timed || vend + out_t() <= nlate) {
-                    let dd = d_in() + out_d() - base_d;
-                    if veh.max_distance.is_none_or(|m| route.dist + dd <= m) {
-                        let dt = t_in + sv + out_t() - base_t;
-                        out(Insertion {
-                            route: ri,
-                            pos: p,
-                            fac: None,
-                            delta: cpd * dd + cps * dt + if len == 0 { veh.fixed_cost } else { 0 },
-                        });
-                    }
                 }
             }
             // Open a new trip at a trip boundary.
-            let boundary = p == 0 || (route.nodes[p - 1] as usize) >= nv;
             if !boundary {
                 continue;
             }
