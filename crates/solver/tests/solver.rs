@@ -463,10 +463,25 @@ fn bad_input_names_the_field() {
     assert!(e.to_string().contains("visits[0].demand[0]"), "{e}");
     let e = ProblemData::new(vec![], vec![], vec![], m.clone()).unwrap_err();
     assert_eq!(e, ProblemError::NoVehicles);
-    let mut bad = v;
+    let mut bad = v.clone();
     bad.class = 3;
     let e = ProblemData::new(vec![], vec![bad], vec![], m).unwrap_err();
     assert!(e.to_string().contains("vehicles[0].class"), "{e}");
+    // The search keeps matrices in 32 bits: a larger entry is refused, not wrapped.
+    let big = Arc::new(DenseMatrix::single(2, vec![0, 1, 1 << 31, 0]).unwrap());
+    let e = ProblemData::new(vec![], vec![v.clone()], vec![], big).unwrap_err();
+    assert_eq!(
+        e,
+        ProblemError::MatrixTooLarge {
+            what: "duration",
+            class: 0,
+            from: 1,
+            to: 0,
+            value: 1 << 31,
+        }
+    );
+    let edge = Arc::new(DenseMatrix::single(2, vec![0, 1, i64::from(i32::MAX), 0]).unwrap());
+    assert!(ProblemData::new(vec![], vec![v], vec![], edge).is_ok());
 }
 
 #[test]

@@ -37,13 +37,15 @@ pub struct Inst {
     /// Number of visits; node ids `>= nv` are facilities.
     pub nv: usize,
     n_loc: usize,
-    dur: Vec<Vec<i64>>,
-    dist: Vec<Vec<i64>>,
+    /// Travel times and distances per class, row-major, in 32 bits (`ProblemData`
+    /// refuses larger values): the insertion scan is bound by cache misses on these.
+    dur: Vec<Vec<i32>>,
+    dist: Vec<Vec<i32>>,
     /// Transposed copies: an insertion scan reads every route place's edge *into*
     /// one visit, which is a column of `dur`/`dist` (one cache miss per place on big
     /// matrices) but a row here.
-    dur_into: Vec<Vec<i64>>,
-    dist_into: Vec<Vec<i64>>,
+    dur_into: Vec<Vec<i32>>,
+    dist_into: Vec<Vec<i32>>,
     /// Location of each node (visits then facilities).
     pub loc: Vec<usize>,
     service: Vec<i64>,
@@ -114,17 +116,19 @@ impl Inst {
         for c in 0..classes {
             let mut d = Vec::with_capacity(n_loc * n_loc);
             let mut e = Vec::with_capacity(n_loc * n_loc);
+            // In range: `ProblemData::new` checked every entry against `i32::MAX`.
+            let narrow = |x: i64| i32::try_from(x).unwrap_or(i32::MAX);
             for a in 0..n_loc {
                 for b in 0..n_loc {
-                    d.push(m.duration(c, a, b));
-                    e.push(m.distance(c, a, b));
+                    d.push(narrow(m.duration(c, a, b)));
+                    e.push(narrow(m.distance(c, a, b)));
                 }
             }
             dur.push(d);
             dist.push(e);
         }
-        let transpose = |m: &Vec<i64>| {
-            let mut t = vec![0i64; m.len()];
+        let transpose = |m: &Vec<i32>| {
+            let mut t = vec![0i32; m.len()];
             for a in 0..n_loc {
                 for b in 0..n_loc {
                     t[b * n_loc + a] = m[a * n_loc + b];
@@ -263,7 +267,7 @@ impl Inst {
             .dur
             .iter()
             .flat_map(|m| m.iter())
-            .copied()
+            .map(|&x| i64::from(x))
             .max()
             .unwrap_or(0);
         let busy = inst.service.iter().sum::<i64>() as i128
@@ -309,23 +313,23 @@ impl Inst {
     /// Travel time for class `c` between locations.
     #[inline]
     pub fn t(&self, c: usize, a: usize, b: usize) -> i64 {
-        self.dur[c][a * self.n_loc + b]
+        i64::from(self.dur[c][a * self.n_loc + b])
     }
     /// Distance for class `c` between locations.
     #[inline]
     pub fn d(&self, c: usize, a: usize, b: usize) -> i64 {
-        self.dist[c][a * self.n_loc + b]
+        i64::from(self.dist[c][a * self.n_loc + b])
     }
     /// `t(c, a, b)` read from the transposed copy: fast when `b` is fixed and `a`
     /// varies.
     #[inline]
     fn t_into(&self, c: usize, a: usize, b: usize) -> i64 {
-        self.dur_into[c][b * self.n_loc + a]
+        i64::from(self.dur_into[c][b * self.n_loc + a])
     }
     /// `d(c, a, b)` read from the transposed copy.
     #[inline]
     fn d_into(&self, c: usize, a: usize, b: usize) -> i64 {
-        self.dist_into[c][b * self.n_loc + a]
+        i64::from(self.dist_into[c][b * self.n_loc + a])
     }
 
     /// Whether vehicle `k` may serve visit `v` (table lookup; the exact evaluation asks
