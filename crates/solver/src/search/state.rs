@@ -1391,7 +1391,8 @@ impl SearchState {
             // Read only where a branch needs them: most places fail a cheaper test.
             let out_t = || inst.t(c, lv, nl);
             let out_d = || inst.d(c, lv, nl);
-            // Join the trip at this position.
+            // Join the trip at this position. (Spelled out here and in the unload-at-end
+            // case below: one shared closure measured 8 % slower on Kim 1051.)
             if fits && (!timed || vend + out_t() <= nlate) {
                 let dd = d_in() + out_d() - base_d;
                 if veh.max_distance.is_none_or(|m| route.dist + dd <= m) {
