@@ -752,6 +752,52 @@ fn tail_swap_joins_two_routes_where_they_pass_near() {
 }
 
 #[test]
+fn exchange_trades_visits_between_full_routes() {
+    // Three visits 10 east and three 10 west of the depot, two trucks of capacity 3,
+    // each route full and holding one visit of the other side: no single visit can move
+    // (no room anywhere), trading the two strays sorts the sides.
+    let pts: Vec<(f64, f64)> = std::iter::once((0.0, 0.0))
+        .chain((0..3).map(|i| (10.0, i as f64)))
+        .chain((0..3).map(|i| (-10.0, i as f64)))
+        .collect();
+    let pd = plane_problem(&pts, |_| 1, 3, 2);
+    let inst = Inst::new(&pd);
+    let mut rng = Rng::new(5);
+    // The near partner alone only trades like for like here; the best fit sorts.
+    for fit_share in [0.0, 1.0] {
+        let op = operators::Exchange {
+            max_removed: 0,
+            near: 10,
+            fit_share,
+        };
+        let mut state = SearchState::new(&inst);
+        state.removed.clear();
+        let mut sorted = 0;
+        for _ in 0..40 {
+            // East 0..3, west 3..6; visit 2 (east) rides with the west and 3 with the east.
+            state.set_nodes(&inst, 0, vec![0, 1, 3]);
+            state.set_nodes(&inst, 1, vec![2, 4, 5]);
+            state.begin();
+            op.ruin(&inst, &mut state, &mut rng);
+            assert!(state.removed.is_empty(), "both traded visits found room");
+            assert!(state.touched_feasible());
+            check(&pd, &state.to_solution(&inst)).unwrap();
+            let mut all: Vec<u32> = state.routes.iter().flat_map(|r| r.nodes.clone()).collect();
+            all.sort();
+            assert_eq!(all, (0..6).collect::<Vec<u32>>(), "every visit once");
+            let side = |r: &[u32]| r.iter().map(|&v| v / 3).collect::<Vec<_>>();
+            let sides: Vec<Vec<u32>> = state.routes.iter().map(|r| side(&r.nodes)).collect();
+            if sides.iter().all(|s| s.iter().all(|&x| x == s[0])) {
+                sorted += 1;
+            }
+        }
+        if fit_share == 1.0 {
+            assert!(sorted > 0, "some trade sorted the two sides");
+        }
+    }
+}
+
+#[test]
 fn fleet_probe_keeps_a_branch_with_one_truck_more_when_it_ends_cheaper() {
     // Three visits 10 east and three 10 west of the depot, windows alternating east and
     // west every 20 time units: one truck must zig-zag (about 120), two trucks each

@@ -2,12 +2,14 @@
 //! [`all`] is the registry the search, the tests and the benchmarks iterate; each entry
 //! carries its selection weight.
 
+mod exchange;
 mod random_removal;
 mod route_removal;
 mod route_split;
 mod string_removal;
 mod tail_swap;
 
+pub use exchange::Exchange;
 pub use random_removal::RandomRemoval;
 pub use route_removal::RouteRemoval;
 pub use route_split::RouteSplit;
@@ -39,6 +41,7 @@ pub fn all() -> Vec<(Box<dyn Operator>, f64)> {
         (Box::new(RouteRemoval), 0.04),
         (Box::new(RouteSplit::default()), 0.25),
         (Box::new(TailSwap::default()), 0.1),
+        (Box::new(Exchange::default()), 0.2),
     ]
 }
 

@@ -304,7 +304,11 @@ fn worker(
         {
             let probe = FleetProbe {
                 ops: &ops,
-                steps: PROBE_STEPS.min(EPOCH - iter % EPOCH - 1),
+                // Nor past the iteration budget: an iteration-limited run does exactly
+                // its iterations.
+                steps: PROBE_STEPS
+                    .min(EPOCH - iter % EPOCH - 1)
+                    .min(max_iters.map_or(u64::MAX, |m| m.saturating_sub(iter))),
                 temp,
                 deadline: stop.time_limit.map(|l| started + l),
             };
