@@ -4,7 +4,7 @@
 //! recreate puts a removed visit back where it was (its old place is the only room
 //! left): loads move between full trips only when two visits trade places at once.
 
-use super::{Operator, remove_nearest, routed};
+use super::{Operator, random_routed, remove_nearest};
 use crate::rng::Rng;
 use crate::search::state::{Inst, SearchState};
 
@@ -52,13 +52,11 @@ impl Operator for Exchange {
         "exchange"
     }
     fn ruin(&self, inst: &Inst, state: &mut SearchState, rng: &mut Rng) {
-        let pool = routed(state);
-        if pool.is_empty() {
+        let Some(v) = random_routed(state, rng) else {
             return;
-        }
-        let v = pool[rng.below(pool.len())];
+        };
         let vu = v as usize;
-        let (ra, i) = state.pos[vu];
+        let ra = state.pos[vu].0;
         // The route v should join: where one of its nearest visits of its stream is.
         let Some(u) = inst.neighbours[vu]
             .iter()
@@ -74,7 +72,7 @@ impl Operator for Exchange {
         };
         let (ra, rb) = (ra as usize, state.pos[u as usize].0 as usize);
         let w = if rng.unit() < self.fit_share {
-            match best_fit(inst, state, v, i as usize, u) {
+            match best_fit(inst, state, v, u) {
                 Some(w) => w,
                 None => return,
             }
@@ -92,19 +90,19 @@ impl Operator for Exchange {
     }
 }
 
-/// The visit of `u`'s trip to trade for `v` (at node `i` of its route): of the visits of
-/// `v`'s stream whose trade keeps both trips within capacity, the one closest to the
-/// rest of `v`'s trip.
-fn best_fit(inst: &Inst, state: &SearchState, v: u32, i: usize, u: u32) -> Option<u32> {
+/// The visit of `u`'s trip to trade for `v`: of the visits of `v`'s stream whose trade
+/// keeps both trips within capacity, the one closest to the rest of `v`'s trip.
+fn best_fit(inst: &Inst, state: &SearchState, v: u32, u: u32) -> Option<u32> {
     let vu = v as usize;
-    let (ra, rb) = (state.pos[vu].0 as usize, state.pos[u as usize].0 as usize);
+    let ((ra, i), (rb, j)) = (state.pos[vu], state.pos[u as usize]);
+    let (ra, rb, i, j) = (ra as usize, rb as usize, i as usize, j as usize);
     let (a, b) = (&state.routes[ra], &state.routes[rb]);
     let cap = inst.vehicles[a.vehicle].capacity;
     let cap_b = inst.vehicles[b.vehicle].capacity;
     let trip_a = &a.trips[a.trip_of[i] as usize];
     let c = inst.vehicles[a.vehicle].class;
     let nv = inst.nv;
-    let trip_b = &b.trips[b.trip_of[state.pos[u as usize].1 as usize] as usize];
+    let trip_b = &b.trips[b.trip_of[j] as usize];
     let dv = inst.demand[vu];
     let mut partner: Option<(i64, u32)> = None;
     for &w in &b.nodes[trip_b.first..trip_b.end] {

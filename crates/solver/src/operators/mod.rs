@@ -65,3 +65,9 @@ pub(crate) fn routed(state: &SearchState) -> Vec<u32> {
         .flat_map(|r| r.nodes.iter().copied().filter(|&x| x < nv))
         .collect()
 }
+
+/// A routed visit drawn uniformly (the seed of a move), `None` when nothing is routed.
+pub(crate) fn random_routed(state: &SearchState, rng: &mut Rng) -> Option<u32> {
+    let pool = routed(state);
+    (!pool.is_empty()).then(|| pool[rng.below(pool.len())])
+}

@@ -4,7 +4,7 @@
 //! plan often joins the first half of one truck's day to the second half of another's,
 //! a change no handful of single insertions reaches.
 
-use super::{Operator, remove_nearest, routed};
+use super::{Operator, random_routed, remove_nearest};
 use crate::rng::Rng;
 use crate::search::state::{Inst, SearchState};
 
@@ -47,11 +47,9 @@ impl Operator for TailSwap {
         "tail_swap"
     }
     fn ruin(&self, inst: &Inst, state: &mut SearchState, rng: &mut Rng) {
-        let pool = routed(state);
-        if pool.is_empty() {
+        let Some(v) = random_routed(state, rng) else {
             return;
-        }
-        let v = pool[rng.below(pool.len())];
+        };
         let (r1, i) = state.pos[v as usize];
         // The other end: a near visit of the same stream on another route, so the
         // joined trips keep one stream each.

@@ -304,8 +304,8 @@ fn worker(
         {
             let probe = FleetProbe {
                 ops: &ops,
-                // Nor past the iteration budget: an iteration-limited run does exactly
-                // its iterations.
+                // Within this epoch and the iteration budget: an iteration-limited run
+                // does exactly its iterations.
                 steps: PROBE_STEPS
                     .min(EPOCH - iter % EPOCH - 1)
                     .min(max_iters.map_or(u64::MAX, |m| m.saturating_sub(iter))),

@@ -1262,7 +1262,8 @@ impl SearchState {
 
     /// Every insertion estimate for `v` in route `ri` (blinks apply), with or without
     /// the time-window bisection: tests show it drops only places that fail anyway.
-    #[doc(hidden)]
+    /// Vehicle eligibility is not tested here: [`Self::insert`] refuses an ineligible
+    /// route.
     pub fn insertion_estimates(
         &self,
         inst: &Inst,
