@@ -3,7 +3,8 @@
 # same time, one per core of the 2-core machine, through the same checker; rows go to
 # results/paired.csv (the load and CPU-seconds columns show both got a core).
 # Usage: run_paired.sh LIMIT "SEEDS" SET...   SET: x (the issue's four) | xall | solomon |
-#   homberger (samples) | solomonall | homberger200all (every stored instance) | a file
+#   homberger (samples) | solomonall | homberger200all | homberger400all | homberger1000all
+#   | mtvrptwrall (every stored instance) | a file
 #   SORTFLEET_BIN=path/to/sortfleet  PY=/work/peers-venv/bin/python
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -21,9 +22,12 @@ for set in "$@"; do
     homberger) files+=($I/vrptw_homberger/200/{c1_2_1,r1_2_1,rc1_2_1}.txt) ;;
     solomonall) files+=($I/vrptw_solomon/*.txt) ;;
     homberger200all) files+=($I/vrptw_homberger/200/*.txt) ;;
+    homberger400all) files+=($I/vrptw_homberger/400/*.txt) ;;
+    homberger1000all) files+=($I/vrptw_homberger/1000/*.vrp) ;;
+    mtvrptwrall) files+=($I/mtvrptwr/*.vrp) ;;
     # An instance file: lets a long set be split over several runs into one CSV.
     # Only files of the stored sets: label() picks the BKS set from the folder name.
-    */cvrp_x/*.vrp|*/vrptw_solomon/*.txt|*/vrptw_homberger/*.txt)
+    */cvrp_x/*.vrp|*/vrptw_solomon/*.txt|*/vrptw_homberger/*.txt|*/vrptw_homberger/*.vrp|*/mtvrptwr/*.vrp)
       [ -f "$set" ] && files+=("$set") || { echo "no file $set" >&2; exit 2; } ;;
     *) echo "unknown set $set" >&2; exit 2 ;;
   esac
@@ -34,7 +38,10 @@ csv_out="results/${CSV:-paired.csv}"
 [ -s "$csv_out" ] || "$PY" -c 'import sys, run_peers; print(",".join(run_peers.COLUMNS))' \
   > "$csv_out"
 label() {
-  case $1 in *cvrp_x*) echo cvrp_x ;; *solomon*) echo solomon ;; *) echo homberger ;; esac
+  case $1 in
+    *cvrp_x*) echo cvrp_x ;; *solomon*) echo solomon ;; *mtvrptwr*) echo mtvrptwr ;;
+    *) echo homberger ;;
+  esac
 }
 one() {  # tool seed file
   "$PY" run_peers.py --tool "$1" --time-limit "$limit" --seed "$2" --sortfleet-bin "$BIN" \

@@ -14,6 +14,11 @@ Conventions (see README.md next to this file and the instance README):
     real-valued route length recomputed here, 2 decimals. Travel time = distance.
   * VRPLIB VRPTW (Homberger 1000): DIMACS, distances and times truncated to one
     decimal (x10, floor); the reported cost is the DIMACS sum / 10.
+  * VRPLIB MTVRPTWR (multi-trip with release dates, reloads at the depot): the same
+    DIMACS units, but the reported cost is the DIMACS sum x10 as an integer (the unit of
+    the BKS files, e.g. 15006 = 1500.6). A route lists 0 where the truck reloads; a trip
+    leaves the depot no earlier than the release time of each client it serves.
+    PyVRP and ours only (OR-Tools and VROOM have no reloads here).
 
 Usage:
   run_peers.py --tool pyvrp --time-limit 10 --seed 1 --csv results/x.csv FILE...
@@ -50,7 +55,7 @@ class Instance:
     """One instance in solver units; node 0 is the depot, 1..n the customers."""
 
     name: str
-    kind: str  # "cvrp_x" | "solomon" | "vrplib_tw"
+    kind: str  # "cvrp_x" | "solomon" | "vrplib_tw" | "mtvrptwr"
     path: Path
     xy: np.ndarray  # (n+1, 2) float
     demand: np.ndarray  # (n+1,) int
@@ -61,6 +66,7 @@ class Instance:
     ready: np.ndarray = field(default=None)  # (n+1,) int64, time units; None = no TW
     due: np.ndarray = field(default=None)
     service: np.ndarray = field(default=None)
+    release: np.ndarray = field(default=None)  # (n+1,) time units; mtvrptwr only
     scale: float = 1.0  # solver units per instance unit
     convention: str = ""
 
@@ -135,14 +141,23 @@ def read_vrplib(path: Path) -> Instance:
         svc = np.broadcast_to(np.asarray(svc, dtype=float), (n + 1,)).copy()
         svc[0] = 0.0  # depot: no service (DIMACS)
         d = np.floor(e * s + 1e-9).astype(np.int64)
+        multi = "vehicles_reload_depot" in inst or "release_time" in inst
+        if multi and np.any(np.asarray(inst.get("vehicles_reload_depot", [1])) != 1):
+            raise ValueError(f"{path}: reloads only at the one depot are supported")
+        release = None
+        if multi:
+            release = np.floor(np.asarray(inst.get("release_time", np.zeros(n + 1)),
+                                          dtype=float) * s + 1e-9).astype(np.int64)
         return Instance(
-            name=inst.get("name", path.stem).strip(), kind="vrplib_tw", path=path, xy=xy,
+            name=inst.get("name", path.stem).strip(), path=path, xy=xy,
+            kind="mtvrptwr" if multi else "vrplib_tw", release=release,
             demand=demand, capacity=int(inst["capacity"]),
             vehicles=int(inst.get("vehicles", n)), dist=d, travel=d,
             ready=np.floor(tw[:, 0] * s + 1e-9).astype(np.int64),
             due=np.floor(tw[:, 1] * s + 1e-9).astype(np.int64),
             service=np.floor(svc * s + 1e-9).astype(np.int64), scale=s,
-            convention="DIMACS: distances/times truncated to 1 decimal",
+            convention=("DIMACS x10 (BKS units), reloads at the depot, release dates" if multi
+                        else "DIMACS: distances/times truncated to 1 decimal"),
         )
     d = np.round(e).astype(np.int64)  # nint; no exact .5 ties on integer coordinates
     capacity = int(inst["capacity"])
@@ -174,12 +189,16 @@ class Checked:
 
 
 def check(inst: Instance, routes: list[list[int]]) -> Checked:
-    """Recomputes everything from the routes (customer node ids) and the instance."""
-    routes = [r for r in routes if r]
+    """Recomputes everything from the routes (customer node ids; 0 = a reload at the
+    depot, multi-trip sets only) and the instance."""
+    reloads = inst.kind == "mtvrptwr"
+    routes = [r for r in routes if (any(r) if reloads else r)]
     why = []
     seen = np.zeros(inst.n + 1, dtype=np.int64)
     for r in routes:
         for v in r:
+            if reloads and v == 0:
+                continue
             if not 1 <= v <= inst.n:
                 why.append(f"bad node {v}")
             else:
@@ -198,10 +217,19 @@ def check(inst: Instance, routes: list[list[int]]) -> Checked:
     for k, r in enumerate(routes):
         if why and any("bad node" in w for w in why):
             break
-        load = int(inst.demand[r].sum())
-        if load > inst.capacity:
-            why.append(f"route {k}: load {load} > {inst.capacity}")
         path = [0, *r, 0]
+        # Trips: the stretches between depot stops; each starts empty.
+        trips, cur = [], []
+        for v in path[1:]:
+            if v == 0:
+                trips.append(cur)
+                cur = []
+            else:
+                cur.append(v)
+        for j, trip in enumerate(trips):
+            load = int(inst.demand[trip].sum())
+            if load > inst.capacity:
+                why.append(f"route {k} trip {j}: load {load} > {inst.capacity}")
         units += int(sum(inst.dist[a, b] for a, b in zip(path, path[1:])))
         if e is not None:
             real += float(sum(e[a, b] for a, b in zip(path, path[1:])))
@@ -217,7 +245,12 @@ def check(inst: Instance, routes: list[list[int]]) -> Checked:
                         break
             else:  # integer DIMACS schedule
                 t = int(inst.ready[0])
+                trip = 0
                 for a, b in zip(path, path[1:]):
+                    if a == 0 and inst.release is not None:
+                        # A trip leaves once every client it serves has been released.
+                        t = max([t, *(int(inst.release[v]) for v in trips[trip])])
+                        trip += 1
                     t = t + (int(inst.service[a]) if a else 0) + int(inst.travel[a, b])
                     t = max(t, int(inst.ready[b])) if b else t
                     if t > inst.due[b]:
@@ -227,6 +260,8 @@ def check(inst: Instance, routes: list[list[int]]) -> Checked:
         cost = round(real, 2)
     elif inst.kind == "vrplib_tw":
         cost = round(units / inst.scale, 1)
+    elif inst.kind == "mtvrptwr":
+        cost = units
     else:
         cost = units
     return Checked(not why, cost, units, len(routes), "; ".join(why[:3]))
@@ -278,6 +313,16 @@ def solve_pyvrp(inst: Instance, limit: float, seed: int, objective: str):
         data = data.replace(vehicle_types=[vt])
         if not np.array_equal(np.asarray(data.distance_matrix(0)), inst.dist):
             raise RuntimeError("pyvrp.read distances differ from nint(Euclidean)")
+    elif inst.kind == "mtvrptwr":
+        # The documented reader knows the reload depots and release times; it scales
+        # demands and capacity by 10 too, which changes nothing.
+        data = pyvrp.read(inst.path, round_func="dimacs")
+        vt = data.vehicle_types()[0].replace(num_available=inst.vehicles, fixed_cost=fixed)
+        data = data.replace(vehicle_types=[vt])
+        release = [c.release_time for c in data.clients()]
+        if (not np.array_equal(np.asarray(data.distance_matrix(0)), inst.dist)
+                or not np.array_equal(release, inst.release[1:])):
+            raise RuntimeError("pyvrp.read distances or release times differ from ours")
     else:
         # Solomon text is not VRPLIB; DIMACS .vrp is built the same way for one code path.
         locs = [pyvrp.Location(float(x), float(y)) for x, y in inst.xy]
@@ -302,13 +347,20 @@ def solve_pyvrp(inst: Instance, limit: float, seed: int, objective: str):
     best = res.best
     routes = []
     for r in best.routes():
-        routes.append([data.clients()[a.idx].location for a in r if a.is_client()])
+        acts = list(r)[1:-1]  # between the start and end depots; a depot inside = reload
+        routes.append([0 if a.is_depot() else data.clients()[a.idx].location for a in acts])
     note = "" if best.is_feasible() else "pyvrp best infeasible"
     return routes, timing, int(res.cost()) if best.is_feasible() else "", 1, note
 
 
+def _no_reloads(inst: Instance, tool: str) -> None:
+    if inst.kind == "mtvrptwr":
+        raise SystemExit(f"{inst.path}: {tool} is not set up for reloads and release dates")
+
+
 def solve_ortools(inst: Instance, limit: float, seed: int, objective: str,
                   first: str | None = None):
+    _no_reloads(inst, "OR-Tools")
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
     # PATH_CHEAPEST_ARC (the docs' CVRP example) finds no first solution on tight time
@@ -363,6 +415,7 @@ def solve_ortools(inst: Instance, limit: float, seed: int, objective: str,
 
 def solve_vroom(inst: Instance, limit: float, seed: int, objective: str, threads: int = 2,
                 level: int = 5):
+    _no_reloads(inst, "VROOM")
     import vroom
 
     problem = vroom.Input()

@@ -187,6 +187,13 @@ def against_table(rows: list[dict], tool: str) -> str:
 def main() -> None:
     here = Path(__file__).resolve().parent
     args = sys.argv[1:]
+    if args and args[0] in ("-h", "--help"):
+        print(__doc__.strip())
+        return
+    unknown = [a for a in args if a.startswith("-")
+               and a not in ("--by-set", "--against", "--seeds", "--classes")]
+    if unknown:
+        sys.exit(f"tables.py: unknown option {unknown[0]} (see --help)")
     if args and args[0] == "--by-set":
         rows = [r for f in args[1:] for r in csv.DictReader(Path(f).open())
                 if r["objective"] == "distance"]

@@ -1,5 +1,6 @@
 //! VRPLIB (TSPLIB-style): CVRP (X set), VRPTW with `TIME_WINDOW_SECTION`, and multi-trip
-//! with `VEHICLES_RELOAD_DEPOT_SECTION` (release dates must be zero: not modelled).
+//! with `VEHICLES_RELOAD_DEPOT_SECTION` (MTVRPTWR: reloads at the depot, and a trip leaves
+//! it no earlier than the `RELEASE_TIME_SECTION` dates of the visits it serves).
 
 use std::collections::HashMap;
 use std::path::Path;
