@@ -114,9 +114,13 @@ def seeds_table(rows: list[dict]) -> str:
 
 
 def instance_class(name: str) -> str:
-    """Solomon `R201` -> `R2`, Homberger `rc2_2_3` -> `rc2`, X `X-n101-k25` -> `X`."""
+    """Solomon `R201` -> `R2`, Homberger `rc2_2_3` -> `rc2`, X `X-n101-k25` -> `X`,
+    MTVRPTWR `C201R0.5` -> `C2 (100)` and `R2_2_01R0.5` -> `R2 (200)`."""
     if name.startswith("X-"):
         return "X"
+    base, sep, _ = name.rpartition("R0.")
+    if sep and base:
+        return f"{instance_class(base)} ({200 if '_' in base else 100})"
     if "_" in name:
         return name.split("_")[0]
     return name.rstrip("0123456789")[:2] + name.lstrip("RC")[0]
